@@ -1,0 +1,57 @@
+"""persist_runtime: the small, dependency-free runtime that generated entity modules use.
+
+Its public API is versioned by ``API_VERSION``; a major change breaks generated code.
+"""
+
+from __future__ import annotations
+
+from ._unset import UNSET, Unset
+from .errors import (
+    ConflictError,
+    Issue,
+    MigrationError,
+    NotFoundError,
+    PersistError,
+    ValidationError,
+)
+from .markers import (
+    Immutable,
+    Index,
+    MaxLen,
+    PrimaryKey,
+    RenamedFrom,
+    Unique,
+    command,
+    entity,
+)
+from .spec import DIALECTS, CommandSpec, EntitySpec, FieldSpec, IndexSpec
+
+API_VERSION = "1.0.0"
+"""Version of this public API (semantic versioning; generated code checks the major)."""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "API_VERSION",
+    "DIALECTS",
+    "UNSET",
+    "CommandSpec",
+    "ConflictError",
+    "EntitySpec",
+    "FieldSpec",
+    "Immutable",
+    "Index",
+    "IndexSpec",
+    "Issue",
+    "MaxLen",
+    "MigrationError",
+    "NotFoundError",
+    "PersistError",
+    "PrimaryKey",
+    "RenamedFrom",
+    "Unique",
+    "Unset",
+    "ValidationError",
+    "command",
+    "entity",
+]

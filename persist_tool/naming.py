@@ -26,8 +26,8 @@ __all__ = [
 RESERVED_FIELD_NAMES: frozenset[str] = frozenset(
     set(keyword.kwlist)
     | {
-        # Names generated modules use in annotations and bodies: a field with one of
-        # these names would shadow it inside the class body.
+        # Names generated modules use in annotations inside class bodies: a field with
+        # one of these names would shadow the type for the annotations after it.
         "str",
         "int",
         "float",
@@ -35,41 +35,17 @@ RESERVED_FIELD_NAMES: frozenset[str] = frozenset(
         "bytes",
         "list",
         "dict",
-        "tuple",
-        "set",
-        "frozenset",
         "object",
-        "type",
         "date",
         "datetime",
         "time",
-        "timedelta",
-        "timezone",
-        "Decimal",
-        "UUID",
-        "Any",
-        "ClassVar",
-        "Enum",
-        "Final",
-        "Literal",
-        "Mapping",
-        "Sequence",
-        "TypeAlias",
-        "UNSET",
-        "Unset",
-        "dataclass",
         "field",
-        "fields",
-        "replace",
-        "annotations",
-        # Names the generated classes define themselves.
+        # Names the generated classes define or need themselves.
         "to_payload",
         "from_payload",
         "is_empty",
-        "payload_version",
-        "name",
         "self",
-        "cls",
+        "_",
     }
 )
 """Python names a field may not take verbatim; they get a trailing underscore."""
@@ -174,7 +150,7 @@ def safe_identifier(text: str) -> str:
         name = "field"
     if name[0].isdigit():
         name = "f_" + name
-    if name in RESERVED_FIELD_NAMES or keyword.issoftkeyword(name) and name == "_":
+    if name in RESERVED_FIELD_NAMES:
         name += "_"
     return name
 

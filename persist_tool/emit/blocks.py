@@ -1,0 +1,386 @@
+"""Build the code blocks of an entity module from its plan.
+
+Each function returns finished, black-laid-out source text for one part of the module
+(a class, a function, a constant); the template only puts them in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from persist_tool import ir
+from persist_tool.emit import types as ty
+from persist_tool.emit.model import CommandPlan, EntityPlan, EnumPlan, FieldPlan
+from persist_tool.emit.pycode import LINE_LENGTH, call, docstring, py_literal, py_str
+
+__all__ = [
+    "command_class",
+    "draft_class",
+    "entity_class",
+    "enum_class",
+    "patch_class",
+    "schema_constants",
+]
+
+
+def _lines(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p is not None)
+
+
+def _attr_doc(f: ir.Field, level: int) -> str | None:
+    return docstring(f.doc, level)
+
+
+def _with_unset(annotation: str) -> str:
+    """Add ``Unset`` to an annotation, keeping ``None`` last as ruff wants."""
+    if annotation.endswith(" | None"):
+        return annotation[: -len(" | None")] + " | Unset | None"
+    return annotation + " | Unset"
+
+
+def _field_annotation(fp: FieldPlan, plan: EntityPlan) -> str:
+    text = ty.annotation(fp.field.type, plan.names)
+    if fp.field.nullable:
+        text += " | None"
+    return text
+
+
+def enum_class(e: EnumPlan) -> str:
+    """Return an enum class definition."""
+    body = [f"    {member} = {py_literal(value)}" for member, value in e.members]
+    return _lines(f"class {e.name}({e.base}):", docstring(e.doc, 1), "", *body)
+
+
+def schema_constants(plan: EntityPlan) -> list[str]:
+    """Return the module constants holding JSON sub-schemas of ``json`` fields."""
+    out: list[str] = []
+    seen: set[str] = set()
+    every = list(plan.fields)
+    for c in plan.commands:
+        every.extend(c.params)
+    for fp in every:
+        t = fp.field.type
+        while isinstance(t, ir.ArrayType):
+            t = t.item
+        if not isinstance(t, ir.JsonType | ir.ObjectType) or fp.schema_const in seen:
+            continue
+        if isinstance(t, ir.JsonType) and not t.schema:
+            continue
+        seen.add(fp.schema_const)
+        schema: Any = dict(t.schema) if isinstance(t, ir.JsonType) else {"type": "object"}
+        head = f"{fp.schema_const}: Final[Mapping[str, Any]] = "
+        out.append(head + py_literal(schema, 0, len(head)))
+    return out
+
+
+def entity_class(plan: EntityPlan) -> str:
+    """Return the entity dataclass (for sources other than Python classes)."""
+    e = plan.entity
+    body: list[str] = []
+    for fp in plan.fields:
+        body.append(f"    {fp.name}: {_field_annotation(fp, plan)}")
+        doc = _attr_doc(fp.field, 1)
+        if doc:
+            body.append(doc)
+    return _lines(
+        "@dataclass(slots=True, kw_only=True)",
+        f"class {e.name}:",
+        docstring(e.doc or f"A ``{e.name}`` stored in table ``{e.table}``.", 1),
+        "",
+        *body,
+    )
+
+
+def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
+    """Return the dataclass default (``= ...``) of a draft field, or ``None``."""
+    f = fp.field
+    d = f.default
+    if d is None:
+        return "None" if f.nullable else None
+    if d.kind == ir.Default.FACTORY:
+        factory = _FACTORIES.get((str(d.value), _tz(f)))
+        if factory is None:
+            return "None" if f.nullable else None
+        return f"field(default_factory={factory})"
+    if d.kind == ir.Default.LITERAL:
+        if d.value is None:
+            return "None"
+        if isinstance(d.value, (dict, list)):
+            literal = py_literal(d.value)
+            return f"field(default_factory=lambda: {literal})"
+        return ty.literal_default(f, plan.names)
+    return "None" if f.nullable else None
+
+
+def _tz(f: ir.Field) -> bool:
+    return isinstance(f.type, ir.DateTimeType) and f.type.tz
+
+
+_FACTORIES: dict[tuple[str, bool], str] = {
+    ("now", False): "_p.now",
+    ("now", True): "_p.now_utc",
+    ("today", False): "date.today",
+    ("uuid4", False): "uuid4",
+    ("list", False): "list",
+    ("dict", False): "dict",
+}
+
+
+def uses_field_default(plan: EntityPlan) -> bool:
+    """Tell whether a draft field default needs ``dataclasses.field``."""
+    return any((_default_expr(fp, plan) or "").startswith("field(") for fp in plan.draft_fields)
+
+
+def factory_imports(plan: EntityPlan) -> set[tuple[str, str]]:
+    """Return imports default factories need."""
+    out: set[tuple[str, str]] = set()
+    for fp in plan.draft_fields:
+        expr = _default_expr(fp, plan) or ""
+        if "uuid4" in expr:
+            out.add(("uuid", "uuid4"))
+        if "date.today" in expr:
+            out.add(("datetime", "date"))
+    return out
+
+
+_HELPER_LOCALS = frozenset({"payload", "data", "issues", "cls"})
+
+
+def local(fp: FieldPlan) -> str:
+    """Return the local variable holding a field's value inside a payload reader."""
+    return fp.name + "_" if fp.name in _HELPER_LOCALS else fp.name
+
+
+def _reader_call(fp: FieldPlan, plan: EntityPlan, value: str, path: str, level: int, head: str) -> str:
+    fn, extra = ty.read_expr(fp.field.type, value, path, fp.field.constraints, plan.names, fp.schema_const)
+    return call(head + fn, [value, path, "issues", *extra], level)
+
+
+def _payload_reader(
+    fps: Sequence[FieldPlan],
+    plan: EntityPlan,
+    *,
+    cls_name: str,
+    mode: str,
+    base_path: str = "",
+    entity_label: str,
+) -> list[str]:
+    """Return the body lines of a ``from_payload``: read every field, then build or raise.
+
+    ``mode`` is ``draft`` (required fields must be present, defaults fill the rest),
+    ``patch`` (every field optional, absent means ``UNSET``) or ``record`` (every field
+    present).
+    """
+    keys = py_literal(sorted(fp.key for fp in fps)) if fps else "[]"
+    lines = [
+        "        issues: list[Issue] = []",
+        '        data = _p.expect_object(payload, "", issues)',
+    ]
+    known = f"frozenset({keys})" if fps else "frozenset()"
+    lines.append(call('_p.check_keys', ["data", known, '""', "issues"], 2))
+    for fp in fps:
+        key = py_str(fp.key)
+        path = py_str(base_path + "/" + fp.key.replace("~", "~0").replace("/", "~1"))
+        f = fp.field
+        name = local(fp)
+        optional = mode == "patch" or (mode == "draft" and not f.required)
+        if mode == "record":
+            optional = f.nullable
+        ann = _field_annotation(fp, plan)
+        if not optional:
+            lines.append(_reader_call(fp, plan, f"data.get({key}, _p.MISSING)", path, 2, f"{name} = "))
+            continue
+        if mode == "patch":
+            initial = "UNSET"
+            ann = _with_unset(ann)
+        elif mode == "record":
+            initial = "None"
+        else:
+            initial = _default_value_expr(fp, plan)
+        lines.append(f"        {name}: {ann} = {initial}")
+        if f.nullable and initial == "None":
+            # Absent and null both mean None: one test covers both.
+            lines.append(f"        if data.get({key}) is not None:")
+            lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
+        elif f.nullable:
+            lines.append(f"        if {key} in data and data[{key}] is None:")
+            lines.append(f"            {name} = None")
+            lines.append(f"        elif {key} in data:")
+            lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
+        else:
+            lines.append(f"        if {key} in data:")
+            lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
+    lines.append("        if issues:")
+    lines.append(f"            raise ValidationError(issues, entity={py_str(entity_label)})")
+    lines.append(call(f"return {cls_name}", [f"{fp.name}={local(fp)}" for fp in fps], 2))
+    return lines
+
+
+def _default_value_expr(fp: FieldPlan, plan: EntityPlan) -> str:
+    """Return an expression for the value a missing optional draft field takes."""
+    expr = _default_expr(fp, plan)
+    if expr is None:
+        return "None"
+    if expr.startswith("field(default_factory="):
+        inner = expr[len("field(default_factory=") : -1]
+        return inner[len("lambda: ") :] if inner.startswith("lambda: ") else f"{inner}()"
+    return expr
+
+
+def _dump(fp: FieldPlan, expr: str) -> str:
+    inner = ty.dump_expr(fp.field.type, expr)
+    if inner == expr or not fp.field.nullable:
+        return inner
+    return f"None if {expr} is None else {inner}"
+
+
+def _to_payload_dict(fps: Sequence[FieldPlan], owner: str, level: int) -> list[str]:
+    pad = "    " * level
+    if not fps:
+        return [f"{pad}return {{}}"]
+    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}')}" for fp in fps]
+    flat = f"{pad}return {{{', '.join(items)}}}"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    inner = "    " * (level + 1)
+    return [f"{pad}return {{", *[f"{inner}{i}," for i in items], f"{pad}}}"]
+
+
+def draft_class(plan: EntityPlan) -> str:
+    """Return the ``Draft`` dataclass with its payload reader and writer."""
+    e = plan.entity
+    cls = f"{e.name}Draft"
+    body: list[str] = []
+    for fp in plan.draft_fields:
+        default = _default_expr(fp, plan)
+        suffix = "" if default is None else f" = {default}"
+        body.append(f"    {fp.name}: {_field_annotation(fp, plan)}{suffix}")
+        doc = _attr_doc(fp.field, 1)
+        if doc:
+            body.append(doc)
+    reader = _payload_reader(plan.draft_fields, plan, cls_name="cls", mode="draft", entity_label=e.name)
+    return _lines(
+        "@dataclass(frozen=True, slots=True, kw_only=True)",
+        f"class {cls}:",
+        docstring(
+            f"The payload that creates a ``{e.name}``; fields the database makes are left out.",
+            1,
+        ),
+        *([""] + body if body else []),
+        "",
+        "    def to_payload(self) -> dict[str, Any]:",
+        '        """Return the JSON payload of this draft."""',
+        *_to_payload_dict(plan.draft_fields, "self", 2),
+        "",
+        "    @classmethod",
+        f"    def from_payload(cls, payload: object) -> {cls}:",
+        '        """Read a draft from a JSON payload; raise ``ValidationError`` listing every problem."""',
+        *reader,
+    )
+
+
+def patch_class(plan: EntityPlan) -> str:
+    """Return the ``Patch`` dataclass: every mutable field, ``UNSET`` when not given."""
+    e = plan.entity
+    cls = f"{e.name}Patch"
+    body = [
+        f"    {fp.name}: {_with_unset(_field_annotation(fp, plan))} = UNSET"
+        for fp in plan.patch_fields
+    ]
+    if plan.patch_fields:
+        empty = "return " + " and ".join(f"self.{fp.name} is UNSET" for fp in plan.patch_fields)
+        if len(empty) + 8 > LINE_LENGTH:
+            parts = [f"self.{fp.name} is UNSET" for fp in plan.patch_fields]
+            empty_lines = ["        return (", "            " + parts[0]]
+            empty_lines += [f"            and {p}" for p in parts[1:]]
+            empty_lines.append("        )")
+        else:
+            empty_lines = ["        " + empty]
+        dump = ["        payload: dict[str, Any] = {}"]
+        for fp in plan.patch_fields:
+            dump.append(f"        if self.{fp.name} is not UNSET:")
+            dump.append(f"            payload[{py_str(fp.key)}] = {_dump(fp, f'self.{fp.name}')}")
+        dump.append("        return payload")
+    else:
+        empty_lines = ["        return True"]
+        dump = ["        return {}"]
+    reader = _payload_reader(plan.patch_fields, plan, cls_name="cls", mode="patch", entity_label=e.name)
+    return _lines(
+        "@dataclass(frozen=True, slots=True, kw_only=True)",
+        f"class {cls}:",
+        docstring(f"A partial update of a ``{e.name}``: fields left ``UNSET`` stay as they are.", 1),
+        *([""] + body if body else []),
+        "",
+        "    def is_empty(self) -> bool:",
+        '        """Tell whether the patch changes nothing."""',
+        *empty_lines,
+        "",
+        "    def to_payload(self) -> dict[str, Any]:",
+        '        """Return the JSON payload of the fields this patch sets."""',
+        *dump,
+        "",
+        "    @classmethod",
+        f"    def from_payload(cls, payload: object) -> {cls}:",
+        '        """Read a patch from a JSON payload; raise ``ValidationError`` listing every problem."""',
+        *reader,
+    )
+
+
+def command_class(plan: EntityPlan, c: CommandPlan) -> str:
+    """Return a command dataclass with its payload reader and writer."""
+    body: list[str] = [
+        f"    name: ClassVar[str] = {py_str(c.command_name)}",
+        f"    payload_version: ClassVar[int] = {c.payload_version}",
+    ]
+    fields: list[str] = []
+    for fp in c.params:
+        default = _default_expr(fp, plan) if not fp.field.required else None
+        suffix = "" if default is None else f" = {default}"
+        fields.append(f"    {fp.name}: {_field_annotation(fp, plan)}{suffix}")
+        doc = _attr_doc(fp.field, 1)
+        if doc:
+            fields.append(doc)
+    reader = _payload_reader(
+        c.params, plan, cls_name="cls", mode="draft", entity_label=f"{plan.name}.{c.command_name}"
+    )
+    decorator = "@dataclass(frozen=True, slots=True, kw_only=True)" if c.params else "@dataclass(frozen=True, slots=True)"
+    return _lines(
+        decorator,
+        f"class {c.class_name}:",
+        docstring(c.doc, 1),
+        "",
+        *body,
+        *([""] + fields if fields else []),
+        "",
+        "    def to_payload(self) -> dict[str, Any]:",
+        '        """Return the JSON payload of this command."""',
+        *_to_payload_dict(c.params, "self", 2),
+        "",
+        "    @classmethod",
+        f"    def from_payload(cls, payload: object) -> {c.class_name}:",
+        '        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""',
+        *reader,
+    )
+
+
+def record_functions(plan: EntityPlan) -> list[str]:
+    """Return ``<var>_to_record`` and ``<var>_from_record`` (the snapshot form)."""
+    e = plan.entity
+    to_lines = _to_payload_dict(plan.fields, plan.var, 1)
+    plain = plan.user_class is not None and plan.user_class[2] == "plain"
+    build = f"_new_{plan.var}" if plain else e.name
+    reader = _payload_reader(plan.fields, plan, cls_name=build, mode="record", entity_label=e.name)
+    reader = [line[4:] for line in reader]
+    return [
+        _lines(
+            f"def {plan.var}_to_record({plan.var}: {e.name}) -> dict[str, Any]:",
+            f'    """Return the JSON record of a ``{e.name}`` (as stored in snapshots)."""',
+            *to_lines,
+        ),
+        _lines(
+            f"def {plan.var}_from_record(payload: object) -> {e.name}:",
+            f'    """Read a ``{e.name}`` from its JSON record; raise ``ValidationError`` on problems."""',
+            *reader,
+        ),
+    ]

@@ -1,0 +1,171 @@
+"""Render Python source fragments the way black would lay them out.
+
+Generated modules must be black-stable without running black on every generation, so the
+fragments here follow black's rules by construction: double-quoted strings (unless that
+needs more escapes), a construct stays on one line when it fits in ``LINE_LENGTH`` and is
+otherwise exploded one element per line with a magic trailing comma, which black keeps.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "LINE_LENGTH",
+    "call",
+    "docstring",
+    "indent",
+    "py_literal",
+    "py_str",
+    "statement",
+]
+
+LINE_LENGTH = 88
+"""black's default line length."""
+
+_ESCAPES = {
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\0": "\\x00",
+}
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    if 0xD800 <= code <= 0xDFFF or not ch.isprintable() and code > 0x7F:
+        # Lone surrogates and invisible characters are spelled out so the file stays
+        # valid UTF-8 and readable.
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return ch
+
+
+def py_str(text: str) -> str:
+    """Return a string literal for ``text`` as black would quote it."""
+    body = "".join(_escape_char(ch) for ch in text)
+    if '"' in body and "'" not in body:
+        return "'" + body + "'"
+    return '"' + body.replace('"', '\\"') + '"'
+
+
+def py_literal(value: Any, indent_level: int = 0, prefix_len: int = 0) -> str:
+    """Return a Python literal for a JSON value (``True``/``False``/``None`` spelled out).
+
+    Containers stay on one line when ``prefix_len + len(line)`` fits at ``indent_level``;
+    otherwise they are exploded with trailing commas.
+    """
+    flat = _flat_literal(value)
+    if indent_level * 4 + prefix_len + len(flat) <= LINE_LENGTH or not isinstance(
+        value, (dict, list, tuple)
+    ):
+        return flat
+    if not value:
+        return flat
+    pad = "    " * (indent_level + 1)
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            key = py_str(str(k)) + ": "
+            lines.append(pad + key + py_literal(v, indent_level + 1, len(key) + 1) + ",")
+        open_, close = "{", "}"
+    else:
+        for v in value:
+            lines.append(pad + py_literal(v, indent_level + 1, 1) + ",")
+        open_, close = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+    return open_ + "\n" + "\n".join(lines) + "\n" + "    " * indent_level + close
+
+
+def _flat_literal(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text
+    if isinstance(value, str):
+        return py_str(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{py_str(str(k))}: {_flat_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        if len(value) == 1:
+            return "(" + _flat_literal(value[0]) + ",)"
+        return "(" + ", ".join(_flat_literal(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flat_literal(v) for v in value) + "]"
+    raise TypeError(f"not a literal value: {value!r}")
+
+
+def call(head: str, args: Sequence[str], indent_level: int, tail: str = "") -> str:
+    """Return ``head(args)tail`` on one line if it fits, else one argument per line.
+
+    ``head`` includes everything before the opening parenthesis (``x = f``), ``tail``
+    whatever follows the closing one (``:`` for a ``def``). Arguments must already be
+    rendered (they may span lines themselves when exploded).
+    """
+    pad = "    " * indent_level
+    flat = f"{pad}{head}({', '.join(args)}){tail}"
+    if (len(flat) <= LINE_LENGTH and "\n" not in flat) or not args:
+        return flat
+    inner = "    " * (indent_level + 1)
+    body = "\n".join(f"{inner}{a}," for a in args)
+    return f"{pad}{head}(\n{body}\n{pad}){tail}"
+
+
+def statement(text: str, indent_level: int) -> str:
+    """Return a simple statement indented to ``indent_level``."""
+    return "    " * indent_level + text
+
+
+def indent(lines: Iterable[str], indent_level: int) -> str:
+    """Join ``lines`` (already relative-indented) and indent each by ``indent_level``."""
+    pad = "    " * indent_level
+    return "\n".join(pad + line if line else "" for line in lines)
+
+
+def docstring(text: str | None, indent_level: int, width: int = 72) -> str | None:
+    """Return a black-stable docstring block, or ``None`` when there is no text.
+
+    Text is wrapped, backslashes and triple quotes escaped, and trailing whitespace dropped,
+    which is what black would do to a hand-written one.
+    """
+    if text is None:
+        return None
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n")]
+    paragraphs = [" ".join(p.split()) for p in paragraphs if p.strip()]
+    if not paragraphs:
+        return None
+    pad = "    " * indent_level
+    room = max(20, min(width, LINE_LENGTH - len(pad)))
+    out_lines: list[str] = []
+    for i, para in enumerate(paragraphs):
+        if i:
+            out_lines.append("")
+        out_lines.extend(textwrap.wrap(para, room, break_long_words=False, break_on_hyphens=False))
+    escaped = [_escape_doc(line) for line in out_lines]
+    if len(escaped) == 1:
+        line = escaped[0]
+        if line.endswith('"'):
+            line += " "
+        single = f'{pad}"""{line}"""'
+        if len(single) <= LINE_LENGTH:
+            return single
+        return f'{pad}"""{line}\n{pad}"""'
+    body = "\n".join(f"{pad}{line}" if line else "" for line in escaped[1:])
+    first = escaped[0]
+    return f'{pad}"""{first}\n{body}\n{pad}"""'
+
+
+def _escape_doc(line: str) -> str:
+    out = "".join(
+        "\\\\" if ch == "\\" else (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 else ch) for ch in line
+    )
+    out = out.replace('"""', '\\"\\"\\"')
+    return out.rstrip()

@@ -1,0 +1,376 @@
+"""Build the module-level functions of an entity module: reducers, command parsing, spec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from persist_tool import ir
+from persist_tool.emit import types as ty
+from persist_tool.emit.model import EntityPlan
+from persist_tool.emit.pycode import call, docstring, py_literal, py_str
+
+__all__ = [
+    "apply_command_fn",
+    "change_tracking_fns",
+    "user_class_constructor",
+    "apply_patch_fn",
+    "commands_constant",
+    "create_fn",
+    "parse_command_fn",
+    "spec_constant",
+    "value_functions",
+]
+
+
+def _lines(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p is not None)
+
+
+def _construct(plan: EntityPlan) -> str:
+    """Return the callable that builds an entity from keyword arguments."""
+    if plan.user_class is not None and plan.user_class[2] == "plain":
+        return f"_new_{plan.var}"
+    return plan.name
+
+
+def user_class_constructor(plan: EntityPlan) -> str | None:
+    """Return ``_new_<var>`` for plain user classes, which have no keyword constructor."""
+    if plan.user_class is None or plan.user_class[2] != "plain":
+        return None
+    params = ", ".join(
+        f"{fp.name}: {ty.annotation(fp.field.type, plan.names)}{' | None' if fp.field.nullable else ''}"
+        for fp in plan.fields
+    )
+    head = f"def _new_{plan.var}(*, {params}) -> {plan.name}:"
+    body = [f"    {plan.var} = {plan.name}.__new__({plan.name})"]
+    body += [f"    {plan.var}.{fp.name} = {fp.name}" for fp in plan.fields]
+    body.append(f"    return {plan.var}")
+    return _lines(
+        head,
+        f'    """Build a ``{plan.name}`` without running its constructor (it has none)."""',
+        *body,
+    )
+
+
+def create_fn(plan: EntityPlan) -> str:
+    """Return ``create_<var>(draft, *, generated...)``."""
+    e = plan.entity
+    d = plan.draft_param
+    params = [f"{d}: {e.name}Draft"]
+    if plan.generated_fields:
+        params.append("*")
+    args: list[str] = []
+    for fp in plan.generated_fields:
+        ann = ty.annotation(fp.field.type, plan.names)
+        if fp.field.nullable or _has_factory(fp.field):
+            params.append(f"{fp.name}: {ann} | None = None")
+        else:
+            params.append(f"{fp.name}: {ann}")
+    for fp in plan.fields:
+        if fp.field.generated:
+            factory = _generated_factory(fp.field)
+            if factory is not None:
+                args.append(f"{fp.name}={factory}() if {fp.name} is None else {fp.name}")
+            else:
+                args.append(f"{fp.name}={fp.name}")
+        else:
+            args.append(f"{fp.name}={d}.{fp.name}")
+    doc = (
+        f"Build a ``{e.name}`` from a draft and the values the database generated."
+        if plan.generated_fields
+        else f"Build a ``{e.name}`` from a draft."
+    )
+    return _lines(
+        call(f"def create_{plan.var}", params, 0, f" -> {e.name}:"),
+        docstring(doc, 1),
+        call(f"return {_construct(plan)}", args, 1),
+    )
+
+
+def _has_factory(f: ir.Field) -> bool:
+    return _generated_factory(f) is not None
+
+
+def _generated_factory(f: ir.Field) -> str | None:
+    """Return the factory that stands in for the database for a generated timestamp."""
+    if not isinstance(f.type, ir.DateTimeType) or f.default is None:
+        return None
+    return "_p.now_utc" if f.type.tz else "_p.now"
+
+
+def apply_patch_fn(plan: EntityPlan) -> str:
+    """Return ``apply_patch(entity, patch) -> frozenset[str]``."""
+    e = plan.entity
+    v = plan.var
+    body: list[str] = []
+    if plan.patch_fields:
+        body.append("    changed: set[str] = set()")
+        for fp in plan.patch_fields:
+            body.append(
+                f"    if patch.{fp.name} is not UNSET and patch.{fp.name} != {v}.{fp.name}:"
+            )
+            body.append(f"        {v}.{fp.name} = patch.{fp.name}")
+            body.append(f"        changed.add({py_str(fp.name)})")
+        body.append("    return frozenset(changed)")
+    else:
+        body.append("    return frozenset()")
+    return _lines(
+        f"def apply_patch({v}: {e.name}, patch: {e.name}Patch) -> frozenset[str]:",
+        '    """Apply the fields a patch sets; return the names of the fields that changed."""',
+        *body,
+    )
+
+
+def apply_command_fn(plan: EntityPlan) -> str:
+    """Return ``apply_command(entity, command) -> frozenset[str]``."""
+    e = plan.entity
+    v = plan.var
+    body = ["    match command:"]
+    for c in plan.commands:
+        body.append(f"        case {c.class_name}():")
+        if c.kind == "setter":
+            assert c.target is not None
+            name = c.target.name
+            body.append(f"            if {v}.{name} == command.value:")
+            body.append("                return frozenset()")
+            body.append(f"            {v}.{name} = command.value")
+            body.append(f"            return frozenset({{{py_str(name)}}})")
+        elif c.kind == "touch":
+            body.append("            return frozenset()")
+        else:
+            args = [f"{p.name}=command.{p.name}" for p in c.params]
+            body.append(f"            before = _field_values({v})")
+            body.append(call(f"{v}.{c.method}", args, 3))
+            body.append(f"            return _changed_fields(before, {v})")
+    return _lines(
+        f"def apply_command({v}: {e.name}, command: {e.name}Command) -> frozenset[str]:",
+        '    """Apply a command; return the names of the fields that changed."""',
+        *body,
+    )
+
+
+def change_tracking_fns(plan: EntityPlan) -> list[str]:
+    """Return ``_field_values`` / ``_changed_fields`` for entities with user commands."""
+    if not any(c.kind == "user" for c in plan.commands):
+        return []
+    v = plan.var
+    values = [f"{v}.{fp.name}" for fp in plan.fields]
+    names = py_literal(tuple(fp.name for fp in plan.fields), 0, 20)
+    return [
+        f"_FIELD_NAMES: Final = {names}",
+        _lines(
+            f"def _field_values({v}: {plan.name}) -> tuple[Any, ...]:",
+            '    """Return a deep copy of every field value, to see what a method changed."""',
+            "    values = (",
+            *[f"        {x}," for x in values],
+            "    )",
+            "    return copy.deepcopy(values)",
+        ),
+        _lines(
+            f"def _changed_fields(before: tuple[Any, ...], {v}: {plan.name}) -> frozenset[str]:",
+            '    """Return the names of the fields whose value differs from ``before``."""',
+            f"    after = _field_values({v})",
+            "    return frozenset(",
+            "        name",
+            "        for name, old, new in zip(_FIELD_NAMES, before, after, strict=True)",
+            "        if old != new",
+            "    )",
+        ),
+    ]
+
+
+def parse_command_fn(plan: EntityPlan) -> str:
+    """Return ``parse_<var>_command(envelope)`` and its name table."""
+    e = plan.entity
+    return _lines(
+        f"def parse_{plan.var}_command(envelope: object) -> {e.name}Command:",
+        '    """Read a command envelope: ``{"command", "payload", "payload_version"}``.',
+        "",
+        "    Problems are reported with pointers into the envelope (``/payload/value``).",
+        '    """',
+        "    issues: list[Issue] = []",
+        '    data = _p.expect_object(envelope, "", issues)',
+        "    _p.check_keys(data, _ENVELOPE_KEYS, \"\", issues)",
+        '    name = _p.read_str(data.get("command", _p.MISSING), "/command", issues)',
+        f"    command_type = _{plan.const}_COMMAND_TYPES.get(name)",
+        "    if command_type is None and not issues:",
+        '        issues.append(Issue("/command", f"unknown command {name!r}"))',
+        "    version = command_type.payload_version if command_type else 1",
+        '    if "payload_version" in data:',
+        '        given = _p.read_int(data["payload_version"], "/payload_version", issues)',
+        "        if command_type is not None and given != version:",
+        "            message = f\"payload version {given} of {name} is not {version}\"",
+        '            issues.append(Issue("/payload_version", message))',
+        "    if issues or command_type is None:",
+        f"        raise ValidationError(issues, entity={py_str(e.name)})",
+        "    try:",
+        '        return command_type.from_payload(data.get("payload", {}))',
+        "    except ValidationError as error:",
+        f"        raise _p.nest_error(error, \"/payload\", {py_str(e.name)}) from None",
+    )
+
+
+def commands_constant(plan: EntityPlan) -> list[str]:
+    """Return the command union, the name table and ``<CONST>_COMMANDS``."""
+    e = plan.entity
+    union_items = [c.class_name for c in plan.commands]
+    union = f"{e.name}Command: TypeAlias = " + " | ".join(union_items)
+    if len(union) > 88:
+        union = _lines(
+            f"{e.name}Command: TypeAlias = (",
+            "    " + union_items[0],
+            *[f"    | {u}" for u in union_items[1:]],
+            ")",
+        )
+    entries = [f"    {c.class_name}.name: {c.class_name}," for c in plan.commands]
+    table = _lines(
+        f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{",
+        *entries,
+        "}",
+    )
+    specs: list[str] = []
+    for c in plan.commands:
+        schema = {
+            "type": "object",
+            "properties": {p.key: _param_schema(p.field) for p in c.params},
+            "required": [p.key for p in c.params if p.field.required],
+            "additionalProperties": False,
+        }
+        specs.append(
+            _lines(
+                "    CommandSpec(",
+                f"        name={c.class_name}.name,",
+                f"        type={c.class_name},",
+                f"        payload_version={c.class_name}.payload_version,",
+                f"        payload_schema={py_literal(schema, 2, len('payload_schema=') + 1)},",
+                f"        doc={py_str(c.doc)},",
+                "    ),",
+            )
+        )
+    commands = _lines(
+        f"{plan.const}_COMMANDS: Final[tuple[CommandSpec, ...]] = (",
+        *specs,
+        ")",
+    )
+    return [union, table, commands]
+
+
+def _param_schema(f: ir.Field) -> Mapping[str, object]:
+    from persist_tool.emit.types import field_schema
+
+    return field_schema(f)
+
+
+def value_functions(plan: EntityPlan) -> list[str]:
+    """Return the row and draft converters the store calls (tuples in field order)."""
+    e = plan.entity
+    v = plan.var
+    d = plan.draft_param
+    to_values = [f"{v}.{fp.name}" for fp in plan.fields]
+    from_values = [f"{fp.name}=values[{i}]" for i, fp in enumerate(plan.fields)]
+    draft_values = [f"{d}.{fp.name}" for fp in plan.draft_fields]
+    gen_args = [f"{fp.name}=generated[{py_str(fp.name)}]" for fp in plan.generated_fields]
+    return [
+        _lines(
+            f"def _{v}_to_values({v}: {e.name}) -> tuple[Any, ...]:",
+            _tuple_return(to_values),
+        ),
+        _lines(
+            f"def _{v}_from_values(values: Sequence[Any]) -> {e.name}:",
+            call(f"return {_construct(plan)}", from_values, 1),
+        ),
+        _lines(
+            f"def _{v}_draft_values({d}: {e.name}Draft) -> tuple[Any, ...]:",
+            _tuple_return(draft_values),
+        ),
+        _lines(
+            f"def _{v}_from_draft({d}: {e.name}Draft, generated: Mapping[str, Any]) -> {e.name}:",
+            call(f"return create_{v}", [d, *gen_args], 1),
+        ),
+    ]
+
+
+def _tuple_return(items: list[str]) -> str:
+    if not items:
+        return "    return ()"
+    flat = f"    return ({', '.join(items)}{',' if len(items) == 1 else ''})"
+    if len(flat) <= 88:
+        return flat
+    return _lines("    return (", *[f"        {x}," for x in items], "    )")
+
+
+def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_types: Mapping[str, Mapping[str, str]]) -> str:
+    """Return ``<CONST>_SPEC = EntitySpec(...)``."""
+    e = plan.entity
+    v = plan.var
+    primary = set(e.primary_key)
+    fields: list[str] = []
+    for fp in plan.fields:
+        f = fp.field
+        args = [
+            f"name={py_str(f.name)}",
+            f"column={py_str(f.column)}",
+            f"kind={py_str(f.type.kind)}",
+            f"sql_types={py_literal(dict(sql_types[f.name]))}",
+        ]
+        for flag, on in (
+            ("nullable", f.nullable),
+            ("generated", f.generated),
+            ("immutable", f.immutable),
+            ("primary_key", f.name in primary),
+            ("tz", isinstance(f.type, ir.DateTimeType) and f.type.tz),
+        ):
+            if on:
+                args.append(f"{flag}=True")
+        fields.append(call("FieldSpec", args, 2).lstrip() + ",")
+    indexes = [
+        call(
+            "IndexSpec",
+            [py_str(i.name), py_literal(tuple(i.columns)), *(["unique=True"] if i.unique else [])],
+            2,
+        ).lstrip()
+        + ","
+        for i in e.indexes
+    ]
+    ddl_lines = ["        {"]
+    for dialect, statements in ddl.items():
+        ddl_lines.append(f"            {py_str(dialect)}: (")
+        for s in statements:
+            ddl_lines.append(f"                {py_str(s)},")
+        ddl_lines.append("            ),")
+    ddl_lines.append("        },")
+    return _lines(
+        f"{plan.const}_SPEC: Final = EntitySpec(",
+        f"    name={py_str(e.name)},",
+        f"    table={py_str(e.table)},",
+        "    schema_version=SCHEMA_VERSION,",
+        "    fields=(",
+        *[f"        {x}" for x in fields],
+        "    ),",
+        f"    primary_key={py_literal(tuple(e.primary_key))},",
+        f"    unique={py_literal(tuple(tuple(u) for u in e.unique), 1, len('unique=') + 1)},",
+        "    indexes=(" if indexes else "    indexes=(),",
+        *([f"        {x}" for x in indexes] + ["    ),"] if indexes else []),
+        "    ddl=MappingProxyType(",
+        *ddl_lines,
+        "    ),",
+        "    fingerprint=FINGERPRINT,",
+        f"    entity_type={e.name},",
+        f"    draft_type={e.name}Draft,",
+        f"    patch_type={e.name}Patch,",
+        f"    commands={plan.const}_COMMANDS,",
+        f"    draft_fields={py_literal(tuple(fp.name for fp in plan.draft_fields), 1, len('draft_fields=') + 1)},",
+        f"    from_draft=_{v}_from_draft,",
+        f"    draft_values=_{v}_draft_values,",
+        f"    to_values=_{v}_to_values,",
+        f"    from_values=_{v}_from_values,",
+        f"    to_record={v}_to_record,",
+        f"    from_record={v}_from_record,",
+        "    apply_patch=apply_patch,",
+        "    apply_command=apply_command,",
+        f"    parse_command=parse_{v}_command,",
+        f"    doc={py_str(e.doc) if e.doc else 'None'},",
+        ")",
+    )
+
+

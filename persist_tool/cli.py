@@ -1,0 +1,155 @@
+"""The ``persist-tool`` command line: a thin shell over functions that return values."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from persist_tool import __version__, ir
+
+app = typer.Typer(
+    name="persist-tool",
+    help="Generate typed entity modules, migrations and compat checks for persisted entities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+generate_app = typer.Typer(help="Generate entity modules or migration steps.", no_args_is_help=True)
+app.add_typer(generate_app, name="generate")
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn a ``SourceError`` into ``path:line:col: error: ...`` on stderr and exit 2."""
+    try:
+        yield
+    except ir.SourceError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(2) from None
+
+
+def _warn(lines: Any) -> None:
+    for diagnostic in lines:
+        typer.echo(diagnostic.render(), err=True)
+
+
+def _show_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[str], None] | None]:
+    """Yield a callback that advances a progress bar, on a terminal and for long work only."""
+    if total < 20 or not _show_progress():
+        yield None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield lambda _name: bar.update(1)
+
+
+@generate_app.command("entity")
+def generate_entity(
+    sources: Annotated[list[Path] | None, typer.Argument(help="Source files.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output package directory.")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
+    ] = "auto",
+    read_dialect: Annotated[
+        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
+    ] = None,
+    dialects: Annotated[
+        str | None, typer.Option("--dialects", help="Comma-separated: sqlite,postgres,mysql.")
+    ] = None,
+    entity: Annotated[
+        list[str] | None, typer.Option("--entity", help="Only this entity (repeatable).")
+    ] = None,
+    entity_name: Annotated[
+        str | None, typer.Option("--entity-name", help="Entity name for a one-table DDL source.")
+    ] = None,
+    schema_version: Annotated[
+        int | None, typer.Option("--schema-version", help="Schema version for a DDL source.")
+    ] = None,
+    package_root: Annotated[
+        Path | None, typer.Option("--package-root", help="Root that Python module paths start at.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 and show a diff if out of date.")
+    ] = False,
+) -> None:
+    """Generate typed entity modules from Python classes, SQL DDL or JSON Schema."""
+    from persist_tool import output
+    from persist_tool.config import load_config
+    from persist_tool.generate import build_entity_package, parse_dialects
+    from persist_tool.sources import display_path, load_schema
+
+    with _user_errors():
+        config = load_config()
+        paths = list(sources or []) or config.paths("sources")
+        out_dir = out or config.path_value("out-dir") or Path("entities")
+        loaded = load_schema(
+            paths,
+            fmt=fmt if fmt != "auto" else config.get("format", "auto"),
+            read_dialect=read_dialect or config.get("read-dialect"),
+            entities=entity or (),
+            entity_name=entity_name,
+            schema_version=schema_version,
+            package_root=package_root or config.path_value("package-root"),
+        )
+        _warn(loaded.warnings)
+        with _progress(len(loaded.schema.entities), "generating") as progress:
+            package = build_entity_package(
+                loaded,
+                dialects=parse_dialects(dialects or config.get("dialects")),
+                progress=progress,
+            )
+    if check:
+        result = output.compare(out_dir, package.files, label=display_path(out_dir))
+        if result.differs:
+            typer.echo(result.diff, nl=False)
+            typer.echo(
+                f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} file(s) "
+                "out of date; run without --check to update",
+                err=True,
+            )
+            raise typer.Exit(1)
+        return
+    result = output.write_tree(out_dir, package.files)
+    typer.echo(
+        f"{display_path(out_dir)}: {len(package.entities)} entities, "
+        f"{len(result.written)} file(s) written, {len(package.files) - len(result.written)} unchanged",
+        err=True,
+    )
+
+
+@app.command("api-version")
+def api_version(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the persist_runtime API version that generated code targets."""
+    import persist_runtime
+
+    info = {
+        "api_version": persist_runtime.API_VERSION,
+        "runtime_version": persist_runtime.__version__,
+        "tool_version": __version__,
+    }
+    if as_json:
+        typer.echo(json.dumps(info, sort_keys=True))
+    else:
+        typer.echo(info["api_version"])
+
+
+def main() -> None:
+    """Run the command line."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

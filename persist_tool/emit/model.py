@@ -166,8 +166,8 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
     }
     primary = set(entity.primary_key)
     fields = tuple(_field_plan(f, const) for f in entity.fields)
-    for f in fields:
-        taken.add(f"{entity.name}Set{naming.pascal_case(f.name)}")
+    setters = _setter_names(entity.name, fields)
+    taken.update(f"{entity.name}{s}" for s in setters.values())
     enums, enum_names = _enum_plans(entity, taken)
     members = {
         (ir_name, value): f"{enum_names[ir_name]}.{member}"
@@ -186,7 +186,7 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
         f for f in fields if not f.field.immutable and f.name not in primary and not f.field.generated
     )
     generated = tuple(f for f in fields if f.field.generated)
-    commands = _command_plans(entity, patch, const)
+    commands = _command_plans(entity, patch, const, setters)
     python_class = entity.extra.get("python_class") if entity.extra else None
     user_class = None
     if isinstance(python_class, dict):
@@ -221,13 +221,29 @@ def _field_plan(f: ir.Field, const: str) -> FieldPlan:
     )
 
 
+def _setter_names(entity: str, fields: tuple[FieldPlan, ...]) -> dict[str, str]:
+    """Return field name -> setter command name, unique even when names differ only in ``_``."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for fp in fields:
+        command = f"Set{naming.pascal_case(fp.name) or 'Value'}"
+        while command in used:
+            command += "_"
+        used.add(command)
+        out[fp.name] = command
+    return out
+
+
 def _command_plans(
-    entity: ir.Entity, patch: tuple[FieldPlan, ...], const: str
+    entity: ir.Entity,
+    patch: tuple[FieldPlan, ...],
+    const: str,
+    setters: dict[str, str],
 ) -> tuple[CommandPlan, ...]:
     plans: list[CommandPlan] = []
     by_class: dict[str, ir.Location | None] = {}
     for f in patch:
-        command = f"Set{naming.pascal_case(f.name)}"
+        command = setters[f.name]
         value = ir.Field(
             name="value",
             column="value",

@@ -1,0 +1,58 @@
+"""IR -> SQL for SQLite, PostgreSQL and MySQL/MariaDB: the only place the tool builds SQL.
+
+Every statement is a sqlglot expression (``sqlglot.exp``) rendered for the target dialect;
+SQL from sources (``Default("sql")`` expressions) is read with ``sqlglot.parse_one`` and
+transpiled. The package is split by concern:
+
+* ``dialects``: dialect names, identifier quoting, derived constraint names;
+* ``types``: the column type table (IR type kind x dialect);
+* ``constraints``: CHECK conditions and DEFAULT values;
+* ``model``: keys, foreign keys and identity fields read from the IR;
+* ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements and schema ordering.
+"""
+
+from __future__ import annotations
+
+from persist_tool.sql.constraints import default_expression, field_checks
+from persist_tool.sql.ddl import (
+    add_foreign_key,
+    column_definition,
+    comment_statements,
+    create_indexes,
+    create_table,
+    ddl,
+    ddl_order,
+    deferred_foreign_keys,
+    schema_ddl,
+    select_statement,
+)
+from persist_tool.sql.dialects import DIALECTS, check_dialect, needs_quotes, quote
+from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field
+from persist_tool.sql.types import ColumnType, column_type, plan_types, sql_type_map, type_notes
+
+__all__ = [
+    "DIALECTS",
+    "ColumnType",
+    "ForeignKey",
+    "add_foreign_key",
+    "check_dialect",
+    "column_definition",
+    "column_type",
+    "comment_statements",
+    "create_indexes",
+    "create_table",
+    "ddl",
+    "ddl_order",
+    "default_expression",
+    "deferred_foreign_keys",
+    "field_checks",
+    "foreign_keys",
+    "identity_field",
+    "needs_quotes",
+    "plan_types",
+    "quote",
+    "schema_ddl",
+    "select_statement",
+    "sql_type_map",
+    "type_notes",
+]

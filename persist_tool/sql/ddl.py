@@ -1,0 +1,476 @@
+"""CREATE TABLE / CREATE INDEX / COMMENT statements for an entity, and table order for a schema.
+
+Every clause is a sqlglot expression rendered for the target dialect; this module only lays
+the rendered clauses out, one table element a line:
+
+    CREATE TABLE album (
+      album_id INTEGER NOT NULL,
+      title VARCHAR(160) NOT NULL,
+      CONSTRAINT pk_album PRIMARY KEY (album_id)
+    )
+
+Constraint names are derived from the table (``pk_<table>``, ``uq_<table>_<cols>``,
+``ck_<table>_<column>``, ``fk_<table>_<cols>``, ``ix_<table>_<cols>``) unless the source
+named them, so later migrations can drop them by name in every dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from persist_tool import ir
+from persist_tool.sql.constraints import default_expression, field_checks
+from persist_tool.sql.dialects import check_dialect, derived_name, identifier, table
+from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field, resolve_fields
+from persist_tool.sql.types import ColumnType, plan_types
+
+__all__ = [
+    "add_foreign_key",
+    "column_definition",
+    "comment_statements",
+    "create_indexes",
+    "create_table",
+    "ddl",
+    "ddl_order",
+    "deferred_foreign_keys",
+    "schema_ddl",
+    "select_statement",
+]
+
+_MYSQL_TABLE_OPTIONS = (
+    exp.EngineProperty(this=exp.var("InnoDB")),
+    exp.CharacterSetProperty(this=exp.var("utf8mb4"), default=True),
+    exp.CollateProperty(this=exp.var("utf8mb4_bin")),
+)
+_MYSQL_COMMENT_LIMITS = {"table": 2048, "column": 1024}
+_MYSQL_KEY_LIMIT = 3072
+_CASCADING = frozenset({"CASCADE", "SET NULL", "SET DEFAULT"})
+
+
+# --------------------------------------------------------------------------- columns
+
+
+_IDENTITY: dict[str, Callable[[], list[exp.ColumnConstraintKind]]] = {
+    "sqlite": lambda: [exp.PrimaryKeyColumnConstraint(), exp.AutoIncrementColumnConstraint()],
+    "postgres": lambda: [exp.GeneratedAsIdentityColumnConstraint(this=False)],
+    "mysql": lambda: [exp.AutoIncrementColumnConstraint()],
+}
+"""How each dialect declares a database-generated integer key column."""
+
+
+def _identity_problem(entity: ir.Entity, field: ir.Field, dialect: str) -> str | None:
+    """Return why ``dialect`` cannot generate ``field``'s values, or ``None`` when it can."""
+    first_columns = [entity.primary_key[:1], *(u[:1] for u in entity.unique)]
+    first_columns.extend(index.columns[:1] for index in entity.indexes)
+    firsts = {f.name for group in first_columns for f in resolve_fields(entity, group, "key")}
+    sole_key = [f.name for f in resolve_fields(entity, entity.primary_key, "primary key")]
+    checks: dict[str, Callable[[], str | None]] = {
+        "sqlite": lambda: (
+            None
+            if sole_key == [field.name]
+            else "SQLite generates integers only for a table's single-column INTEGER PRIMARY KEY"
+        ),
+        "mysql": lambda: (
+            None
+            if field.name in firsts
+            else "MySQL's AUTO_INCREMENT column must lead the primary key or an index"
+        ),
+        "postgres": lambda: None,
+    }
+    return checks[dialect]()
+
+
+def _comment(text: str, dialect: str, kind: str) -> str:
+    limit = _MYSQL_COMMENT_LIMITS[kind] if dialect == "mysql" else None
+    if limit is not None and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def column_definition(
+    entity: ir.Entity,
+    field: ir.Field,
+    dialect: str,
+    types: dict[str, ColumnType] | None = None,
+) -> exp.ColumnDef:
+    """Return the column definition of ``field`` (type, NOT NULL, identity, DEFAULT, COMMENT).
+
+    Keys, unique sets and checks are table constraints, so the same definition serves
+    ``ALTER TABLE ... ADD COLUMN``.
+    """
+    dialect = check_dialect(dialect)
+    types = types if types is not None else plan_types(entity, dialect)
+    ctype = types[field.name]
+    constraints: list[exp.ColumnConstraintKind] = []
+    if not field.nullable:
+        constraints.append(exp.NotNullColumnConstraint())
+    if identity_field(entity) is field:
+        problem = _identity_problem(entity, field, dialect)
+        if problem is not None:
+            raise ir.SourceError(
+                field.location or entity.location,
+                f"{entity.name}.{field.name} is a database-generated integer: {problem}",
+                hint="make it the primary key, or leave this dialect out with --dialects",
+            )
+        constraints.extend(_IDENTITY[dialect]())
+    else:
+        default = default_expression(field, entity, ctype, dialect)
+        if default is not None:
+            constraints.append(exp.DefaultColumnConstraint(this=default))
+    if dialect == "mysql" and field.doc:
+        text = _comment(field.doc, dialect, "column")
+        constraints.append(exp.CommentColumnConstraint(this=exp.Literal.string(text)))
+    return exp.ColumnDef(
+        this=identifier(field.column, dialect, field.location),
+        kind=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=ctype.text),
+        constraints=[exp.ColumnConstraint(kind=c) for c in constraints],
+    )
+
+
+# --------------------------------------------------------------------------- table elements
+
+
+def _columns(
+    entity: ir.Entity, names: Sequence[str], dialect: str, what: str
+) -> list[exp.Identifier]:
+    return [identifier(f.column, dialect, f.location) for f in resolve_fields(entity, names, what)]
+
+
+def _named(name: str, dialect: str, body: exp.Expr) -> exp.Constraint:
+    return exp.Constraint(this=identifier(name, dialect), expressions=[body])
+
+
+def _primary_key(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
+    identity = identity_field(entity)
+    if not entity.primary_key or (dialect == "sqlite" and identity is not None):
+        return []  # SQLite's AUTOINCREMENT key is declared on the column itself
+    columns = _columns(entity, entity.primary_key, dialect, "primary key")
+    body = exp.PrimaryKey(expressions=columns)
+    return [_named(derived_name("pk", entity.table), dialect, body)]
+
+
+def _uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    for group in entity.unique:
+        fields = resolve_fields(entity, group, "unique constraint")
+        body = exp.UniqueColumnConstraint(
+            this=exp.Schema(expressions=_columns(entity, group, dialect, "unique constraint"))
+        )
+        name = derived_name("uq", entity.table, tuple(f.column for f in fields))
+        out.append(_named(name, dialect, body))
+    return out
+
+
+def _checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[exp.Expr]:
+    skip: set[str] = set()
+    if dialect == "mysql":
+        # MySQL 8 rejects CHECKs on AUTO_INCREMENT columns and on columns of cascading keys.
+        identity = identity_field(entity)
+        skip.update([identity.name] if identity is not None else [])
+        for fk in foreign_keys(entity):
+            if {fk.on_delete, fk.on_update} & _CASCADING:
+                skip.update(fk.columns)
+    out: list[exp.Expr] = []
+    for field in entity.fields:
+        condition = None if field.name in skip else field_checks(field, types[field.name], dialect)
+        if condition is not None:
+            name = derived_name("ck", entity.table, (field.column,))
+            out.append(_named(name, dialect, exp.CheckColumnConstraint(this=condition)))
+    return out
+
+
+def _referenced_columns(
+    entity: ir.Entity, fk: ForeignKey, dialect: str, schema: ir.Schema | None
+) -> tuple[str, tuple[str, ...]]:
+    """Return the referenced table name and columns, filling in its primary key if unnamed."""
+    target = _find_entity(schema, fk.ref_table) if schema is not None else None
+    ref_table = target.table if target is not None else fk.ref_table
+    if fk.ref_columns or dialect != "mysql":
+        return ref_table, fk.ref_columns
+    if target is None or not target.primary_key:
+        raise ir.SourceError(
+            entity.location,
+            f"foreign key {entity.name}({', '.join(fk.columns)}) references {fk.ref_table} "
+            "without naming its columns, and MySQL needs them",
+            hint="name the referenced columns, or generate the whole schema at once",
+        )
+    pk = resolve_fields(target, target.primary_key, "primary key")
+    return ref_table, tuple(f.column for f in pk)
+
+
+def _foreign_key(
+    entity: ir.Entity, fk: ForeignKey, dialect: str, schema: ir.Schema | None
+) -> exp.Constraint:
+    if dialect == "mysql" and "SET DEFAULT" in (fk.on_delete, fk.on_update):
+        raise ir.SourceError(
+            entity.location,
+            f"foreign key {entity.name}({', '.join(fk.columns)}) uses SET DEFAULT, "
+            "which MySQL/InnoDB rejects",
+            hint="use SET NULL, CASCADE, RESTRICT or NO ACTION",
+        )
+    ref_table, ref_columns = _referenced_columns(entity, fk, dialect, schema)
+    fields = resolve_fields(entity, fk.columns, "foreign key")
+    target: exp.Expr = table(ref_table, dialect, entity.location)
+    if ref_columns:
+        target = exp.Schema(this=target, expressions=[identifier(c, dialect) for c in ref_columns])
+    options = [
+        f"ON {event} {action}"
+        for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
+        if action is not None
+    ]
+    body = exp.ForeignKey(
+        expressions=[identifier(f.column, dialect, f.location) for f in fields],
+        reference=exp.Reference(this=target, options=options),
+    )
+    name = fk.name or derived_name("fk", entity.table, tuple(f.column for f in fields))
+    return _named(name, dialect, body)
+
+
+def _check_mysql_keys(entity: ir.Entity, types: dict[str, ColumnType]) -> None:
+    """Raise ``SourceError`` for a MySQL key over unindexable or too wide columns."""
+    groups: list[tuple[str, Sequence[str]]] = [("primary key", entity.primary_key)]
+    groups.extend(("unique constraint", u) for u in entity.unique)
+    groups.extend((f"index {i.name}", i.columns) for i in entity.indexes)
+    groups.extend(("foreign key", fk.columns) for fk in foreign_keys(entity))
+    for what, names in groups:
+        fields = resolve_fields(entity, names, what)
+        sizes = [types[f.name].key_bytes for f in fields]
+        unindexable = [f.name for f, size in zip(fields, sizes, strict=True) if size is None]
+        if unindexable:
+            raise ir.SourceError(
+                entity.location,
+                f"{what} of {entity.name} uses {', '.join(unindexable)}, whose MySQL type "
+                f"({', '.join(types[n].text for n in unindexable)}) cannot be indexed",
+                hint="give the field a max length, or leave mysql out with --dialects",
+            )
+        width = sum(s for s in sizes if s is not None)
+        if width > _MYSQL_KEY_LIMIT:
+            raise ir.SourceError(
+                entity.location,
+                f"{what} of {entity.name} is {width} bytes wide in MySQL "
+                f"(InnoDB allows {_MYSQL_KEY_LIMIT}; utf8mb4 takes 4 bytes a character)",
+                hint="lower the max length of its string fields",
+            )
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def _layout(head: str, items: Sequence[exp.Expr], dialect: str, tail: str = "") -> str:
+    body = ",\n".join("  " + item.sql(dialect=dialect) for item in items)
+    return f"{head} (\n{body}\n){tail}"
+
+
+def create_table(
+    entity: ir.Entity,
+    dialect: str,
+    *,
+    schema: ir.Schema | None = None,
+    foreign_keys_inline: Sequence[ForeignKey] | None = None,
+) -> str:
+    """Return the ``CREATE TABLE`` statement of ``entity`` in ``dialect``.
+
+    ``schema`` lets foreign keys name the referenced table's primary key when the source
+    left it implicit. ``foreign_keys_inline`` limits the foreign keys declared in the table
+    (all by default); the others can be added later with ``add_foreign_key``.
+    """
+    dialect = check_dialect(dialect)
+    types = plan_types(entity, dialect)
+    if dialect == "mysql":
+        _check_mysql_keys(entity, types)
+    fks = foreign_keys(entity) if foreign_keys_inline is None else tuple(foreign_keys_inline)
+    items: list[exp.Expr] = [column_definition(entity, f, dialect, types) for f in entity.fields]
+    items.extend(_primary_key(entity, dialect))
+    items.extend(_uniques(entity, dialect))
+    items.extend(_foreign_key(entity, fk, dialect, schema) for fk in fks)
+    items.extend(_checks(entity, dialect, types))
+    head = "CREATE TABLE " + table(entity.table, dialect, entity.location).sql(dialect=dialect)
+    tail = ""
+    if dialect == "mysql":
+        options: list[exp.Expr] = [o.copy() for o in _MYSQL_TABLE_OPTIONS]
+        if entity.doc:
+            text = _comment(entity.doc, dialect, "table")
+            options.append(exp.SchemaCommentProperty(this=exp.Literal.string(text)))
+        tail = " " + exp.Properties(expressions=options).sql(dialect=dialect)
+    return _layout(head, items, dialect, tail)
+
+
+def create_indexes(entity: ir.Entity, dialect: str) -> list[str]:
+    """Return a ``CREATE [UNIQUE] INDEX`` statement for every index of ``entity``."""
+    dialect = check_dialect(dialect)
+    out: list[str] = []
+    for index in entity.indexes:
+        fields = resolve_fields(entity, index.columns, f"index {index.name}")
+        name = index.name or derived_name("ix", entity.table, tuple(f.column for f in fields))
+        node = exp.Create(
+            kind="INDEX",
+            unique=index.unique,
+            this=exp.Index(
+                this=identifier(name, dialect, entity.location),
+                table=table(entity.table, dialect, entity.location),
+                params=exp.IndexParameters(
+                    columns=[exp.column(identifier(f.column, dialect)) for f in fields]
+                ),
+            ),
+        )
+        out.append(node.sql(dialect=dialect))
+    return out
+
+
+def comment_statements(entity: ir.Entity, dialect: str) -> list[str]:
+    """Return the statements that attach docs as comments (``COMMENT ON`` in PostgreSQL).
+
+    MySQL takes comments inside ``CREATE TABLE`` and SQLite has none, so both get ``[]``.
+    """
+    if check_dialect(dialect) != "postgres":
+        return []
+    target = table(entity.table, dialect, entity.location)
+    out: list[str] = []
+    if entity.doc:
+        node = exp.Comment(this=target, kind="TABLE", expression=exp.Literal.string(entity.doc))
+        out.append(node.sql(dialect="postgres"))
+    for field in entity.fields:
+        if field.doc:
+            column = exp.Column(this=identifier(field.column, dialect), table=target.this.copy())
+            node = exp.Comment(this=column, kind="COLUMN", expression=exp.Literal.string(field.doc))
+            out.append(node.sql(dialect="postgres"))
+    return out
+
+
+def ddl(entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None) -> tuple[str, ...]:
+    """Return ``CREATE TABLE``, then ``CREATE INDEX`` statements, then comment statements."""
+    return (
+        create_table(entity, dialect, schema=schema),
+        *create_indexes(entity, dialect),
+        *comment_statements(entity, dialect),
+    )
+
+
+def add_foreign_key(
+    entity: ir.Entity, fk: ForeignKey, dialect: str, *, schema: ir.Schema | None = None
+) -> str:
+    """Return ``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`` (PostgreSQL and MySQL only).
+
+    SQLite cannot add a constraint to an existing table: declare its foreign keys in
+    ``CREATE TABLE`` (SQLite accepts references to tables created later).
+    """
+    dialect = check_dialect(dialect)
+    if dialect == "sqlite":
+        raise ir.SourceError(
+            entity.location,
+            "SQLite cannot add a foreign key to an existing table",
+            hint="declare it in CREATE TABLE",
+        )
+    node = exp.Alter(
+        this=table(entity.table, dialect, entity.location),
+        kind="TABLE",
+        actions=[exp.AddConstraint(expressions=[_foreign_key(entity, fk, dialect, schema)])],
+    )
+    return node.sql(dialect=dialect)
+
+
+def select_statement(entity: ir.Entity, dialect: str) -> str:
+    """Return ``SELECT <every column in field order> FROM <table> ORDER BY <primary key>``."""
+    dialect = check_dialect(dialect)
+    columns = [exp.column(identifier(f.column, dialect)) for f in entity.fields]
+    query = exp.select(*columns).from_(table(entity.table, dialect, entity.location))
+    key = resolve_fields(entity, entity.primary_key, "primary key")
+    if key:
+        query = query.order_by(*[exp.column(identifier(f.column, dialect)) for f in key])
+    return query.sql(dialect=dialect)
+
+
+# --------------------------------------------------------------------------- schema order
+
+
+def _find_entity(schema: ir.Schema | None, table_name: str) -> ir.Entity | None:
+    """Return the entity stored in ``table_name``: exact spelling first, then any case."""
+    if schema is None:
+        return None
+    exact = [e for e in schema.entities if e.table == table_name]
+    if exact:
+        return exact[0]
+    folded = [e for e in schema.entities if e.table.casefold() == table_name.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    order: tuple[ir.Entity, ...]
+    deferred: dict[str, tuple[ForeignKey, ...]]
+
+
+def _plan(schema: ir.Schema) -> _Plan:
+    """Order entities so referenced tables come first; defer the keys that close a cycle.
+
+    Ties keep source order. When only cycles remain, the first remaining entity in source
+    order is created next and its keys to tables not yet created are deferred.
+    """
+    remaining = list(schema.entities)
+    placed: set[str] = set()
+    order: list[ir.Entity] = []
+    deferred: dict[str, tuple[ForeignKey, ...]] = {}
+
+    def pending(entity: ir.Entity) -> list[ForeignKey]:
+        out = []
+        for fk in foreign_keys(entity):
+            target = _find_entity(schema, fk.ref_table)
+            if target is not None and target.table != entity.table and target.table not in placed:
+                out.append(fk)
+        return out
+
+    while remaining:
+        ready = next((e for e in remaining if not pending(e)), None)
+        entity = ready if ready is not None else remaining[0]
+        if ready is None:
+            deferred[entity.table] = tuple(pending(entity))
+        order.append(entity)
+        placed.add(entity.table)
+        remaining.remove(entity)
+    return _Plan(tuple(order), deferred)
+
+
+def ddl_order(schema: ir.Schema) -> list[ir.Entity]:
+    """Return the entities in an order that creates referenced tables first."""
+    return list(_plan(schema).order)
+
+
+def deferred_foreign_keys(schema: ir.Schema) -> dict[str, tuple[ForeignKey, ...]]:
+    """Return, by table, the foreign keys that close a cycle in ``ddl_order``'s order."""
+    return dict(_plan(schema).deferred)
+
+
+def schema_ddl(
+    schema: ir.Schema, dialect: str, *, foreign_keys_after: bool = False
+) -> tuple[str, ...]:
+    """Return every statement creating ``schema`` in ``dialect``, in a working order.
+
+    Tables come in ``ddl_order`` with their indexes and comments; foreign keys that close a
+    cycle follow as ``ALTER TABLE ... ADD CONSTRAINT``. ``foreign_keys_after`` moves every
+    foreign key there, for loading data that is not in reference order before the keys
+    exist (SQLite keeps them in ``CREATE TABLE``, which it checks only when told to).
+    """
+    dialect = check_dialect(dialect)
+    plan = _plan(schema)
+    statements: list[str] = []
+    later: list[str] = []
+    for entity in plan.order:
+        all_fks = foreign_keys(entity)
+        if dialect == "sqlite":
+            inline = all_fks
+        elif foreign_keys_after:
+            inline = ()
+        else:
+            inline = tuple(fk for fk in all_fks if fk not in plan.deferred.get(entity.table, ()))
+        statements.append(create_table(entity, dialect, schema=schema, foreign_keys_inline=inline))
+        statements.extend(create_indexes(entity, dialect))
+        statements.extend(comment_statements(entity, dialect))
+        later.extend(
+            add_foreign_key(entity, fk, dialect, schema=schema)
+            for fk in all_fks
+            if fk not in inline
+        )
+    return (*statements, *later)

@@ -25,6 +25,10 @@ from .markers import (
     entity,
 )
 from .spec import DIALECTS, CommandSpec, EntitySpec, FieldSpec, IndexSpec
+from .journal import Journal, JournalRecord
+from .snapshot import RecordUpgrader, Snapshot, SnapshotRecord, SnapshotType, read_snapshot
+from .store import CommandResult, IdempotencyError, Store, UnknownEntityError, Versioned
+from .store_files import RestoreReport
 
 API_VERSION = "1.0.0"
 """Version of this public API (semantic versioning; generated code checks the major)."""
@@ -54,4 +58,18 @@ __all__ = [
     "ValidationError",
     "command",
     "entity",
+    # the store, journal and snapshots
+    "CommandResult",
+    "IdempotencyError",
+    "Journal",
+    "JournalRecord",
+    "RecordUpgrader",
+    "RestoreReport",
+    "Snapshot",
+    "SnapshotRecord",
+    "SnapshotType",
+    "Store",
+    "UnknownEntityError",
+    "Versioned",
+    "read_snapshot",
 ]

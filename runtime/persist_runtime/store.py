@@ -1,0 +1,854 @@
+"""``Store``: generated entities persisted over a DB-API connection.
+
+The store speaks SQLite (``sqlite3``), PostgreSQL (psycopg 3) and MariaDB/MySQL (PyMySQL);
+what differs between them is data in ``dialects``, value conversion is data in ``codecs``,
+and the statements for each entity are computed once (``store_plan``).
+
+Row versions live in a side table, not in the entity's table
+---------------------------------------------------------------
+Optimistic concurrency needs a version per row. The store keeps it in
+``__persist_versions(table_name, entity_id, version)`` instead of adding a column to user
+tables, because user tables must stay exactly as the spec's DDL says: existing data and
+tools insert into them without column lists (``INSERT INTO t VALUES (...)``), and a
+schema's fingerprint and migrations describe those columns only. A missing side row means
+version 1, so ``create`` and ``create_many`` write nothing but the entity's own row
+(bulk inserts cost what a plain ``executemany`` costs). The first command inserts the side
+row at version 2 (insert-or-ignore: a concurrent first writer makes it insert nothing, which
+is a lost race); later commands run ``UPDATE ... SET version = version + 1 WHERE version =
+<old>``. That guarded statement is the optimistic lock: whoever changes the row second
+finds the version moved and gets ``ConflictError``.
+
+One command, one transaction
+----------------------------
+``execute`` and ``patch`` run: [idempotency lookup] -> load row and version -> check
+``expected_version`` -> reduce (``spec.apply_command``) -> bump the version (guarded) ->
+``UPDATE`` of exactly the changed columns -> journal row in ``__persist_journal`` -> commit.
+Any failure rolls the whole transaction back, so the table and its journal never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .codecs import coerce_key_value, dumps
+from .dialects import Dialect, dialect
+from .errors import ConflictError, Issue, MigrationError, NotFoundError, PersistError, ValidationError
+from .journal import PATCH_COMMAND, JournalRecord, utc_now_text
+from .spec import EntitySpec
+from .store_plan import TablePlan, build_plan, canonical_json
+
+__all__ = [
+    "CommandResult",
+    "IdempotencyError",
+    "Store",
+    "UnknownEntityError",
+    "Versioned",
+]
+
+SpecRef = EntitySpec | str
+"""An entity spec, or the name of one the store has registered (``ensure``/``register``)."""
+
+_JOURNAL_COLUMNS: Final = (
+    "ts, entity, table_name, entity_id, id_json, schema_version, command, payload_version,"
+    " payload, expected_version, new_version, idempotency_key, result"
+)
+_JOURNAL_READ: Final = (
+    "SELECT seq, ts, entity, id_json, schema_version, command, payload_version, payload,"
+    " expected_version, new_version, idempotency_key FROM __persist_journal"
+)
+
+
+class UnknownEntityError(PersistError, LookupError):
+    """The store has no entity of that name registered."""
+
+
+class IdempotencyError(PersistError, ValueError):
+    """An idempotency key was reused for a different request (entity, id, command or payload)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Versioned:
+    """An entity with its stored row version."""
+
+    entity: Any
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What ``execute``/``patch`` did: the entity after the command and its new version.
+
+    ``replayed`` is true when an idempotency key matched an earlier request: ``entity`` and
+    ``version`` are then that request's result and nothing was applied again.
+    """
+
+    entity: Any
+    version: int
+    changed: frozenset[str]
+    seq: int | None
+    replayed: bool = False
+
+
+class Store:
+    """Persist generated entities over a DB-API connection (see the module doc)."""
+
+    def __init__(self, connection: Any, dialect_name: str | Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect_name if isinstance(dialect_name, Dialect) else dialect(dialect_name)
+        autocommit = getattr(connection, "autocommit", False)
+        self._explicit_begin = not self.dialect.driver_begins or autocommit is True
+        self._specs: dict[str, EntitySpec] = {}
+        self._plans: dict[EntitySpec, TablePlan] = {}
+        self._depth = 0
+        self._cursor: Any = None
+        self._internal_ready = False
+        ph = self.dialect.placeholder
+        self._sql_journal_insert = (
+            f"INSERT INTO __persist_journal ({_JOURNAL_COLUMNS})"
+            f" VALUES ({', '.join([ph] * 13)})"
+            + (" RETURNING seq" if self.dialect.insert_returning else "")
+        )
+        self._sql_idempotency = (
+            "SELECT entity, entity_id, command, payload_version, payload, new_version, seq,"
+            f" result FROM __persist_journal WHERE idempotency_key = {ph}"
+        )
+        self._sql_version_insert = self.dialect.insert_ignore.format(
+            table="__persist_versions",
+            columns="table_name, entity_id, version",
+            values=f"{ph}, {ph}, {ph}",
+        )
+        self._sql_version_bump = (
+            "UPDATE __persist_versions SET version = version + 1"
+            f" WHERE table_name = {ph} AND entity_id = {ph} AND version = {ph}"
+        )
+        self._sql_version_delete = (
+            f"DELETE FROM __persist_versions WHERE table_name = {ph} AND entity_id = {ph}"
+        )
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def sqlite(cls, path: str = ":memory:", *, timeout: float = 30.0) -> Store:
+        """Open (or create) an SQLite database; file databases use WAL journaling.
+
+        The connection may be used from other threads (one at a time); writers take the
+        database lock at ``BEGIN IMMEDIATE`` and wait up to ``timeout`` seconds for it.
+        """
+        conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        if path != ":memory:" and not path.startswith("file::memory:"):
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return cls(conn, "sqlite")
+
+    @classmethod
+    def connect(cls, connection: Any, dialect: str = "postgres") -> Store:
+        """Wrap an open connection: psycopg 3 (``"postgres"``), PyMySQL (``"mysql"``) or
+        ``sqlite3`` (``"sqlite"``). The store commits or rolls back after every operation."""
+        return cls(connection, dialect)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """Run the block in one transaction and yield its cursor; nested blocks join it.
+
+        Commits on success, rolls back on any exception. Deadlocks and serialisation
+        failures come out as ``ConflictError`` (retry the operation).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._cursor
+            finally:
+                self._depth -= 1
+            return
+        cursor = self.connection.cursor()
+        self._depth, self._cursor = 1, cursor
+        try:
+            if self._explicit_begin:
+                cursor.execute(self.dialect.begin)
+            yield cursor
+            self.connection.commit()
+        except BaseException as error:
+            try:
+                self.connection.rollback()
+            except Exception:  # the connection may be gone; the original error matters
+                pass
+            if isinstance(error, Exception) and self._is_conflict(error):
+                raise ConflictError(f"transaction lost a race and was rolled back: {error}") from error
+            raise
+        finally:
+            self._depth, self._cursor = 0, None
+            cursor.close()
+
+    def _is_conflict(self, error: Exception) -> bool:
+        names = {c.__name__ for c in type(error).__mro__}
+        for name, code in self.dialect.conflict_errors:
+            if name not in names:
+                continue
+            if code is None:
+                return True
+            if isinstance(code, int) and error.args and error.args[0] == code:
+                return True
+            if isinstance(code, str) and code in str(error):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ schema
+
+    def _ready(self) -> None:
+        if self._internal_ready:
+            return
+        with self.transaction() as cur:
+            self._lock_schema(cur)
+            for statement in self.dialect.internal_ddl:
+                cur.execute(statement)
+        self._release_schema_lock()
+        self._internal_ready = True
+
+    def _lock_schema(self, cur: Any) -> None:
+        if self.dialect.ensure_lock is not None:
+            cur.execute(self.dialect.ensure_lock[0])
+            cur.fetchall()
+
+    def _release_schema_lock(self) -> None:
+        if self.dialect.ensure_lock is not None and self.dialect.ensure_lock[1]:
+            cur = self.connection.cursor()
+            try:
+                cur.execute(self.dialect.ensure_lock[1])
+                cur.fetchall()
+                self.connection.commit()
+            finally:
+                cur.close()
+
+    def register(self, spec: EntitySpec) -> None:
+        """Make ``spec`` known by name (for ``SpecRef`` strings and ``restore``)."""
+        self._specs[spec.name] = spec
+
+    @property
+    def specs(self) -> tuple[EntitySpec, ...]:
+        """The registered specs, in registration order."""
+        return tuple(self._specs.values())
+
+    def spec(self, name: str) -> EntitySpec:
+        """Return the registered spec called ``name`` (``UnknownEntityError`` otherwise)."""
+        found = self._specs.get(name)
+        if found is None:
+            known = ", ".join(sorted(self._specs)) or "none registered"
+            raise UnknownEntityError(f"unknown entity {name!r} (known: {known})")
+        return found
+
+    def ensure(self, spec: EntitySpec) -> None:
+        """Create ``spec``'s table and indexes unless the table exists; record its version.
+
+        Raise ``MigrationError`` when the database records another schema version for the
+        table: a newer one (the code is too old) or an older one (apply the migration plan
+        first). A table that exists without a record (created outside the store) is adopted
+        at the spec's version.
+        """
+        self._ready()
+        statements = spec.ddl.get(self.dialect.name)
+        if not statements:
+            raise MigrationError(f"{spec.name} has no DDL for dialect {self.dialect.name!r}")
+        created = False
+        try:
+            with self.transaction() as cur:
+                self._lock_schema(cur)
+                current = self._read_schema_version(cur, spec.table)
+                _check_version(spec, current)
+                cur.execute(self.dialect.table_exists, (spec.table,))
+                if not cur.fetchall():
+                    created = True
+                    for statement in statements:
+                        cur.execute(statement)
+                if current is None:
+                    self._write_schema_version(cur, spec.table, spec.schema_version)
+        except BaseException:
+            if created and not self.dialect.transactional_ddl:
+                self._drop_quietly(spec)
+            raise
+        finally:
+            self._release_schema_lock()
+        self.register(spec)
+
+    def _drop_quietly(self, spec: EntitySpec) -> None:
+        q = self.dialect.quote
+        try:
+            with self.transaction() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {q}{spec.table}{q}")
+        except Exception:  # the original error is the one to report
+            pass
+
+    def _read_schema_version(self, cur: Any, table: str) -> int | None:
+        cur.execute(
+            "SELECT schema_version FROM __persist_schema_versions"
+            f" WHERE table_name = {self.dialect.placeholder}",
+            (table,),
+        )
+        row = cur.fetchone()
+        return None if row is None else int(row[0])
+
+    def _write_schema_version(self, cur: Any, table: str, version: int) -> None:
+        ph = self.dialect.placeholder
+        now = utc_now_text()
+        cur.execute(
+            "UPDATE __persist_schema_versions SET schema_version = "
+            f"{ph}, updated_at = {ph} WHERE table_name = {ph}",
+            (version, now, table),
+        )
+        if cur.rowcount == 0:
+            cur.execute(
+                "INSERT INTO __persist_schema_versions (table_name, schema_version, updated_at)"
+                f" VALUES ({ph}, {ph}, {ph})",
+                (table, version, now),
+            )
+
+    def schema_version(self, table: str) -> int | None:
+        """Return the schema version the database records for ``table`` (None if none)."""
+        self._ready()
+        with self.transaction() as cur:
+            return self._read_schema_version(cur, table)
+
+    def set_schema_version(self, table: str, version: int) -> None:
+        """Record ``version`` as ``table``'s schema version (joins an open transaction)."""
+        self._ready()
+        with self.transaction() as cur:
+            self._write_schema_version(cur, table, version)
+
+    # ------------------------------------------------------------------ plans
+
+    def _resolve(self, ref: SpecRef) -> EntitySpec:
+        return self.spec(ref) if isinstance(ref, str) else ref
+
+    def plan(self, ref: SpecRef) -> TablePlan:
+        """Return the statements and converters for an entity (computed on first use)."""
+        spec = self._resolve(ref)
+        found = self._plans.get(spec)
+        if found is None:
+            self._ready()
+            found = self._plans[spec] = build_plan(spec, self.dialect)
+        return found
+
+    # ------------------------------------------------------------------ create
+
+    def _draft(self, spec: EntitySpec, draft: object) -> Any:
+        if isinstance(draft, Mapping):
+            return spec.draft_type.from_payload(draft)
+        if not isinstance(draft, spec.draft_type):
+            raise ValidationError(
+                [Issue("", f"expected a {spec.draft_type.__name__} or a payload object,"
+                       f" got {type(draft).__name__}")],
+                entity=spec.name,
+            )
+        return draft
+
+    def create(self, ref: SpecRef, draft: object) -> Any:
+        """Insert a new entity from its ``Draft`` (or draft payload); return the entity.
+
+        Values the database generates (autoincrement keys, defaults) come back through
+        ``RETURNING`` or the driver's ``lastrowid``. The new row has version 1.
+        """
+        plan = self.plan(ref)
+        spec = plan.spec
+        draft = self._draft(spec, draft)
+        row = plan.encode_draft(spec.draft_values(draft))
+        with self.transaction() as cur:
+            generated = self._insert(cur, plan, row, draft)
+        return spec.from_draft(draft, generated)
+
+    def _insert(self, cur: Any, plan: TablePlan, row: Sequence[Any], draft: Any) -> dict[str, Any]:
+        cur.execute(plan.insert_sql, row)
+        if not plan.generated:
+            return {}
+        if self.dialect.insert_returning:
+            values = plan.decode_generated(cur.fetchall()[0])
+            return {f.name: v for f, v in zip(plan.generated, values, strict=True)}
+        return self._generated_after_insert(cur, plan, draft)
+
+    def _generated_after_insert(self, cur: Any, plan: TablePlan, draft: Any) -> dict[str, Any]:
+        """Read generated values without ``RETURNING``: the key from ``lastrowid``, the rest
+        by selecting the new row."""
+        spec = plan.spec
+        draft_values = dict(zip(spec.draft_fields, spec.draft_values(draft), strict=True))
+        raw: dict[str, Any] = {}
+        key = []
+        for f in plan.pk_fields:
+            if f.generated:
+                raw[f.name] = cur.lastrowid
+            key.append(raw[f.name] if f.generated else draft_values[f.name])
+        rest = [f for f in plan.generated if f.name not in raw]
+        if rest:
+            q = self.dialect.quote
+            columns = ", ".join(f"{q}{f.column}{q}" for f in rest)
+            cur.execute(
+                f"SELECT {columns} FROM {plan.table} WHERE {plan.where_key}",
+                plan.encode_key(key),
+            )
+            raw.update(zip((f.name for f in rest), cur.fetchall()[0], strict=True))
+        decoded = plan.decode_generated([raw[f.name] for f in plan.generated])
+        return {f.name: v for f, v in zip(plan.generated, decoded, strict=True)}
+
+    def create_many(
+        self, ref: SpecRef, drafts: Iterable[object], *, entities: bool = True
+    ) -> list[Any] | int:
+        """Insert many entities in one transaction; return them (or their count).
+
+        Without database-generated fields this is one ``executemany``; on SQLite a generated
+        rowid key is read back from ``last_insert_rowid()`` (the rows of one
+        ``executemany`` under the write lock get consecutive rowids). Otherwise each row is
+        inserted with ``RETURNING``. Pass ``entities=False`` to skip building the entities.
+        """
+        plan = self.plan(ref)
+        spec = plan.spec
+        items = [self._draft(spec, d) for d in drafts]
+        encode, values_of = plan.encode_draft, spec.draft_values
+        rows = [encode(values_of(d)) for d in items]
+        generated: list[Mapping[str, Any]]
+        with self.transaction() as cur:
+            if not plan.generated or plan.rowid_bulk:
+                bulk_sql = plan.insert_sql.split(" RETURNING ")[0]
+                cur.executemany(bulk_sql, rows)
+                if plan.generated and rows:
+                    cur.execute("SELECT last_insert_rowid()")
+                    last = int(cur.fetchone()[0])
+                    name = plan.generated[0].name
+                    first = last - len(rows) + 1
+                    generated = [{name: first + i} for i in range(len(rows))]
+                else:
+                    generated = [{}] * len(rows)
+            else:
+                generated = [self._insert(cur, plan, r, d) for r, d in zip(rows, items, strict=True)]
+        if not entities:
+            return len(items)
+        from_draft = spec.from_draft
+        return [from_draft(d, g) for d, g in zip(items, generated, strict=True)]
+
+    # ------------------------------------------------------------------ read
+
+    def _load(self, cur: Any, plan: TablePlan, key: Sequence[Any], key_text: str) -> tuple[Any, int | None] | None:
+        cur.execute(plan.select_sql, (plan.spec.table, key_text, *plan.encode_key(key)))
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        row = rows[0]
+        version = row[-1]
+        entity = plan.spec.from_values(plan.decode_row(row[:-1]))
+        return entity, None if version is None else int(version)
+
+    def _not_found(self, plan: TablePlan, key: Sequence[Any]) -> NotFoundError:
+        return NotFoundError(f"{plan.spec.name} {plan.key_json(key)!r} not found")
+
+    def load(self, ref: SpecRef, id: object) -> Versioned:
+        """Return the entity with key ``id`` and its row version (``NotFoundError`` if none)."""
+        plan = self.plan(ref)
+        key = plan.key_values(id)
+        with self.transaction() as cur:
+            found = self._load(cur, plan, key, plan.key_text(key))
+        if found is None:
+            raise self._not_found(plan, key)
+        return Versioned(found[0], found[1] or 1)
+
+    def get(self, ref: SpecRef, id: object) -> Any:
+        """Return the entity with key ``id`` (a tuple for composite keys); ``NotFoundError``."""
+        return self.load(ref, id).entity
+
+    def find(self, ref: SpecRef, id: object) -> Any | None:
+        """Return the entity with key ``id``, or None."""
+        try:
+            return self.load(ref, id).entity
+        except NotFoundError:
+            return None
+
+    def version(self, ref: SpecRef, id: object) -> int:
+        """Return the row version of the entity with key ``id`` (``NotFoundError`` if none)."""
+        return self.load(ref, id).version
+
+    def _where(self, plan: TablePlan, where: Mapping[str, object] | None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name, value in (where or {}).items():
+            index, column = plan.column(name)
+            if value is None:
+                clauses.append(f"{column} IS NULL")
+                continue
+            field = plan.spec.fields[index]
+            if field.kind not in ("json", "array", "object"):
+                value = coerce_key_value(field, value, plan.enums.get(name), f"/where/{name}")
+            clauses.append(f"{column} = {plan.ph}")
+            params.append(plan.encode_field(index, value))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list(
+        self,
+        ref: SpecRef,
+        where: Mapping[str, object] | None = None,
+        *,
+        order_by: str | Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Any]:
+        """Return the entities whose fields equal ``where`` (None: ``IS NULL``).
+
+        ``order_by`` names fields (``"-name"`` for descending; default: primary key);
+        ``limit``/``offset`` page through the result.
+        """
+        plan = self.plan(ref)
+        sql_where, params = self._where(plan, where)
+        order = [order_by] if isinstance(order_by, str) else list(order_by)
+        terms = []
+        for item in order or list(plan.spec.primary_key):
+            descending = item.startswith("-")
+            _, column = plan.column(item.lstrip("-+"))
+            terms.append(f"{column} DESC" if descending else column)
+        sql = f"{plan.select_all_sql}{sql_where} ORDER BY {', '.join(terms)}"
+        if limit is not None or offset:
+            sql += f" LIMIT {int(limit) if limit is not None else self.dialect.unlimited}"
+            sql += f" OFFSET {int(offset)}"
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        decode, from_values = plan.decode_row, plan.spec.from_values
+        return [from_values(decode(row)) for row in rows]
+
+    def count(self, ref: SpecRef, where: Mapping[str, object] | None = None) -> int:
+        """Return how many entities match ``where`` (as in ``list``)."""
+        plan = self.plan(ref)
+        sql_where, params = self._where(plan, where)
+        with self.transaction() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {plan.table}{sql_where}", params)
+            return int(cur.fetchone()[0])
+
+    # ------------------------------------------------------------------ delete
+
+    def delete(self, ref: SpecRef, id: object, *, expected_version: int | None = None) -> None:
+        """Delete the entity with key ``id`` (``NotFoundError`` if none; ``ConflictError``
+        when ``expected_version`` is given and stale)."""
+        plan = self.plan(ref)
+        key = plan.key_values(id)
+        key_text = plan.key_text(key)
+        with self.transaction() as cur:
+            if expected_version is not None:
+                found = self._load(cur, plan, key, key_text)
+                if found is None:
+                    raise self._not_found(plan, key)
+                actual = found[1] or 1
+                if actual != expected_version:
+                    raise _stale(plan, key, expected_version, actual)
+            cur.execute(plan.delete_sql, plan.encode_key(key))
+            if cur.rowcount == 0:
+                raise self._not_found(plan, key)
+            cur.execute(self._sql_version_delete, (plan.spec.table, key_text))
+
+    # ------------------------------------------------------------------ commands
+
+    def execute(
+        self,
+        ref: SpecRef,
+        id: object,
+        command: object,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Apply ``command`` to the entity with key ``id`` in one transaction (module doc).
+
+        ``command`` is a generated command object or an envelope
+        ``{"command", "payload", "payload_version"}`` (parsed by the spec). Raise
+        ``NotFoundError``, ``ValidationError`` (bad payload or a command the entity does not
+        have), ``ConflictError`` (stale ``expected_version`` or a concurrent writer won) or
+        ``IdempotencyError`` (key reused for another request).
+        """
+        plan = self.plan(ref)
+        spec = plan.spec
+        if isinstance(command, Mapping):
+            command = spec.parse_command(command)
+        command_spec = plan.command_types.get(type(command))
+        if command_spec is None:
+            known = ", ".join(c.name for c in spec.commands)
+            raise ValidationError(
+                [Issue("/command", f"{spec.name} has no command {type(command).__name__}"
+                       f" (commands: {known})")],
+                entity=spec.name,
+            )
+        return self._apply(
+            plan,
+            id,
+            command_spec.name,
+            command_spec.payload_version,
+            command.to_payload(),  # type: ignore[attr-defined]
+            lambda entity: spec.apply_command(entity, command),
+            expected_version,
+            idempotency_key,
+        )
+
+    def patch(
+        self,
+        ref: SpecRef,
+        id: object,
+        patch: object,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Apply a ``Patch`` (or patch payload) like a command, journaled as ``"Patch"``."""
+        plan = self.plan(ref)
+        spec = plan.spec
+        if isinstance(patch, Mapping):
+            patch = spec.patch_type.from_payload(patch)
+        elif not isinstance(patch, spec.patch_type):
+            raise ValidationError(
+                [Issue("", f"expected a {spec.patch_type.__name__} or a payload object,"
+                       f" got {type(patch).__name__}")],
+                entity=spec.name,
+            )
+        return self._apply(
+            plan,
+            id,
+            PATCH_COMMAND,
+            1,
+            patch.to_payload(),  # type: ignore[attr-defined]
+            lambda entity: spec.apply_patch(entity, patch),
+            expected_version,
+            idempotency_key,
+        )
+
+    def _apply(
+        self,
+        plan: TablePlan,
+        id: object,
+        command_name: str,
+        payload_version: int,
+        payload: Mapping[str, Any],
+        reduce: Any,
+        expected_version: int | None,
+        idempotency_key: str | None,
+    ) -> CommandResult:
+        spec = plan.spec
+        key = plan.key_values(id)
+        key_text = plan.key_text(key)
+        payload_text = canonical_json(payload)
+        with self.transaction() as cur:
+            if idempotency_key is not None:
+                replay = self._replay(
+                    cur, plan, key_text, command_name, payload_version, payload_text,
+                    idempotency_key,
+                )
+                if replay is not None:
+                    return replay
+            found = self._load(cur, plan, key, key_text)
+            if found is None:
+                raise self._not_found(plan, key)
+            entity, stored = found
+            version = stored or 1
+            if expected_version is not None and expected_version != version:
+                raise _stale(plan, key, expected_version, version)
+            changed = frozenset(reduce(entity))
+            self._bump(cur, plan, key, key_text, version, stored is not None)
+            if changed:
+                sql, indexes = plan.update(changed)
+                values = spec.to_values(entity)
+                params = [plan.encode_field(i, values[i]) for i in indexes]
+                cur.execute(sql, (*params, *plan.encode_key(key)))
+                if cur.rowcount == 0:
+                    cur.execute(plan.exists_sql, plan.encode_key(key))
+                    if not cur.fetchall():
+                        raise ConflictError(
+                            f"{spec.name} {plan.key_json(key)!r} was deleted concurrently"
+                        )
+            result = (
+                dumps({"fields": spec.to_record(entity), "changed": sorted(changed)})
+                if idempotency_key is not None
+                else None
+            )
+            params13 = (
+                utc_now_text(), spec.name, spec.table, key_text, dumps(plan.key_json(key)),
+                spec.schema_version, command_name, payload_version, payload_text, version,
+                version + 1, idempotency_key, result,
+            )
+            try:
+                cur.execute(self._sql_journal_insert, params13)
+            except Exception as error:
+                if idempotency_key is not None and _is_integrity_error(error):
+                    raise ConflictError(
+                        f"a concurrent request with idempotency key {idempotency_key!r}"
+                        " committed first; retry to receive its result"
+                    ) from error
+                raise
+            seq = int(cur.fetchall()[0][0]) if self.dialect.insert_returning else int(cur.lastrowid)
+        return CommandResult(entity=entity, version=version + 1, changed=changed, seq=seq)
+
+    def _bump(
+        self, cur: Any, plan: TablePlan, key: Sequence[Any], key_text: str, version: int,
+        has_row: bool,
+    ) -> None:
+        table = plan.spec.table
+        if has_row:
+            cur.execute(self._sql_version_bump, (table, key_text, version))
+        else:
+            cur.execute(self._sql_version_insert, (table, key_text, version + 1))
+        if cur.rowcount != 1:
+            raise ConflictError(
+                f"{plan.spec.name} {plan.key_json(key)!r} was changed concurrently"
+                f" (version {version} is no longer current)",
+                expected=version,
+            )
+
+    def _replay(
+        self, cur: Any, plan: TablePlan, key_text: str, command: str, payload_version: int,
+        payload_text: str, idempotency_key: str,
+    ) -> CommandResult | None:
+        cur.execute(self._sql_idempotency, (idempotency_key,))
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        entity, entity_id, old_command, old_version, old_payload, new_version, seq, result = rows[0]
+        spec = plan.spec
+        same = (entity, entity_id, old_command, int(old_version), old_payload) == (
+            spec.name, key_text, command, payload_version, payload_text,
+        )
+        if not same or result is None:
+            raise IdempotencyError(
+                f"idempotency key {idempotency_key!r} was already used for {old_command}"
+                f" on {entity} {entity_id} with payload {old_payload}; it cannot be reused for"
+                f" {command} on {spec.name} {key_text} with payload {payload_text}"
+            )
+        stored = json.loads(result)
+        return CommandResult(
+            entity=spec.from_record(stored["fields"]),
+            version=int(new_version),
+            changed=frozenset(stored["changed"]),
+            seq=int(seq),
+            replayed=True,
+        )
+
+    # ------------------------------------------------------------------ journal
+
+    def journal(
+        self, ref: SpecRef | None = None, id: object = None, *, after_seq: int = 0,
+        page_size: int = 1000,
+    ) -> Iterator[JournalRecord]:
+        """Yield the journal in ``seq`` order (optionally one entity type, or one entity).
+
+        Reads page by page, each page in its own short transaction.
+        """
+        ph = self.dialect.placeholder
+        self._ready()
+        filters: list[str] = []
+        params: list[Any] = []
+        if ref is not None:
+            plan = self.plan(ref)
+            filters.append(f"table_name = {ph}")
+            params.append(plan.spec.table)
+            if id is not None:
+                filters.append(f"entity_id = {ph}")
+                params.append(plan.key_text(plan.key_values(id)))
+        last = after_seq
+
+        while True:
+            where = " AND ".join([f"seq > {ph}", *filters])
+            sql = f"{_JOURNAL_READ} WHERE {where} ORDER BY seq LIMIT {int(page_size)}"
+            with self.transaction() as cur:
+                cur.execute(sql, (last, *params))
+                rows = cur.fetchall()
+            for row in rows:
+                seq, ts, entity, id_json, schema_version, command, pv, payload, exp, new, ik = row
+                last = int(seq)
+                yield JournalRecord(
+                    seq=last, ts=ts, entity=entity, id=json.loads(id_json),
+                    schema_version=int(schema_version), command=command,
+                    payload_version=int(pv), payload=json.loads(payload),
+                    expected_version=None if exp is None else int(exp),
+                    new_version=int(new), idempotency_key=ik,
+                )
+            if len(rows) < page_size:
+                return
+
+    def export_journal(self, path: str, ref: SpecRef | None = None) -> int:
+        """Write the journal (optionally one entity type) to ``path`` as JSON Lines,
+        atomically; return the number of records."""
+        from .snapshot import atomic_write
+
+        count = 0
+        with atomic_write(path) as out:
+            for record in self.journal(ref):
+                out.write(record.to_line())
+                out.write("\n")
+                count += 1
+        return count
+
+    # ------------------------------------------------------------------ snapshots
+
+    def snapshot(
+        self, path: str, mode: str = "with_data", specs: Iterable[SpecRef] | None = None
+    ) -> int:
+        """Write a snapshot (DESIGN §7) of ``specs`` (default: all registered) atomically;
+        return the number of records written."""
+        from .store_files import write_store_snapshot
+
+        chosen = [self._resolve(s) for s in specs] if specs is not None else list(self.specs)
+        return write_store_snapshot(self, path, mode, chosen)
+
+    def restore(
+        self,
+        path: str,
+        plan: Any = None,
+        *,
+        on_conflict: str = "fail",
+        specs: Iterable[EntitySpec] | None = None,
+    ) -> Any:
+        """Restore a snapshot: create missing tables, then insert its records in one
+        transaction, upgrading older records through ``plan`` (anything with
+        ``upgrade_record(entity, record, from_version)``, e.g. a ``MigrationPlan``).
+
+        ``on_conflict`` decides what happens when a record's key already exists: ``"fail"``
+        (``ConflictError``, nothing restored), ``"skip"`` (keep the stored entity) or
+        ``"overwrite"`` (replace it, version included). Returns a ``RestoreReport``.
+        """
+        from .store_files import restore_snapshot
+
+        return restore_snapshot(self, path, plan, on_conflict, specs)
+
+
+def _check_version(spec: EntitySpec, current: int | None) -> None:
+    if current is None or current == spec.schema_version:
+        return
+    if current > spec.schema_version:
+        raise MigrationError(
+            f"database holds {spec.name} (table {spec.table!r}) at schema version {current},"
+            f" newer than this code's version {spec.schema_version}: upgrade the code"
+        )
+    raise MigrationError(
+        f"database holds {spec.name} (table {spec.table!r}) at schema version {current},"
+        f" older than this code's version {spec.schema_version}: apply the migration plan"
+        " first (MigrationPlan.apply(store))"
+    )
+
+
+def _stale(plan: TablePlan, key: Sequence[Any], expected: int, actual: int) -> ConflictError:
+    return ConflictError(
+        f"{plan.spec.name} {plan.key_json(key)!r} is at version {actual},"
+        f" not the expected version {expected}",
+        expected=expected,
+        actual=actual,
+    )
+
+
+def _is_integrity_error(error: Exception) -> bool:
+    return any(c.__name__ == "IntegrityError" for c in type(error).__mro__)

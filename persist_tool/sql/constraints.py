@@ -70,8 +70,8 @@ def _const_check(col: exp.Column, field: ir.Field, ctype: ColumnType, d: str) ->
 _NUMERIC_KINDS = frozenset({"integer", "float", "decimal"})
 _BOUNDS: tuple[tuple[str, type[exp.Binary]], ...] = (
     ("minimum", exp.GTE),
-    ("maximum", exp.LTE),
     ("exclusive_minimum", exp.GT),
+    ("maximum", exp.LTE),
     ("exclusive_maximum", exp.LT),
 )
 
@@ -116,7 +116,10 @@ def _sqlite_storage_check(
     if field.type.kind == "boolean":
         return [exp.In(this=col.copy(), expressions=[exp.Literal.number(0), exp.Literal.number(1)])]
     if field.type.kind in ("json", "array", "object"):
-        return [exp.Anonymous(this="json_valid", expressions=[col.copy()])]
+        valid: exp.Expr = exp.Anonymous(this="json_valid", expressions=[col.copy()])
+        if field.nullable:  # json_valid(NULL) is 0, not NULL
+            valid = exp.or_(exp.Is(this=col.copy(), expression=exp.Null()), valid)
+        return [valid]
     return []
 
 
@@ -224,15 +227,16 @@ _BARE_DEFAULTS: tuple[type[exp.Expr], ...] = (
 def sql_default_dialect(field: ir.Field, entity: ir.Entity) -> str | None:
     """Return the sqlglot dialect a ``Default("sql")`` of ``field`` was written in, if known.
 
-    Looked up in ``Default.value`` when it is ``{"sql", "dialect"}``, then in
-    ``field.extra["sql_dialect"]`` and ``entity.extra["sql_dialect"]``.
+    Looked up in ``Default.value`` when it is ``{"sql", "dialect"}``, then in the
+    ``dialect`` the DDL reader records in ``field.extra`` and ``entity.extra``.
     """
     default = field.default
     if default is not None and isinstance(default.value, Mapping) and default.value.get("dialect"):
         return str(default.value["dialect"])
     for extra in (field.extra, entity.extra):
-        if extra.get("sql_dialect"):
-            return str(extra["sql_dialect"])
+        for key in ("sql_dialect", "dialect"):
+            if isinstance(extra.get(key), str) and extra[key]:
+                return str(extra[key])
     return None
 
 

@@ -314,7 +314,9 @@ def _fit_mysql_row(
                 f"the key columns of entity {entity.name} exceed MySQL's row size limit",
                 hint="lower the max length of its key strings",
             )
-        widest = max(candidates, key=lambda name: (types[name].row_bytes, name))
+        # Widest first; among equals the last in field order, so early columns stay VARCHAR.
+        position = {name: i for i, name in enumerate(fields)}
+        widest = max(candidates, key=lambda name: (types[name].row_bytes, position[name]))
         needs[widest] = replace(needs[widest], spill=True)
         types[widest] = _rule(fields[widest], "mysql", needs[widest], entity)
 

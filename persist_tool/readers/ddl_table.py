@@ -1,0 +1,547 @@
+"""Collect what the statements of a DDL file say about each table, then build IR entities.
+
+``TableDraft``/``ColumnDraft`` are mutable collectors: ``CREATE TABLE`` fills them, later
+statements (``ALTER TABLE``, ``CREATE INDEX``, ``COMMENT ON``) add to them, and
+``TableDraft.build`` turns the result into an ``ir.Entity`` once names are settled. Problems
+are raised as ``DdlProblem(offset, message, hint)``; the reader turns offsets into lines and
+columns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlglot import exp
+
+from persist_tool import ir, naming
+from persist_tool.readers.ddl_types import TypeSpec
+
+__all__ = ["CheckFacts", "ColumnDraft", "DdlProblem", "TableDraft", "analyse_check"]
+
+
+class DdlProblem(Exception):
+    """A user mistake found at ``offset`` in the source text."""
+
+    def __init__(self, offset: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+        self.hint = hint
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(slots=True)
+class ColumnDraft:
+    """One column as the statements describe it."""
+
+    column: str
+    quoted: bool
+    offset: int
+    spec: TypeSpec
+    sql_type: str
+    nullable: bool = True
+    default: tuple[str, Any] | None = None
+    """``("literal", value)`` (value not yet converted to the field type) or ``("sql", text)``."""
+    default_offset: int = 0
+    generated: bool = False
+    auto_increment: str | None = None
+    doc: str | None = None
+    bounds: dict[str, Any] = field(default_factory=dict)
+    enum_values: tuple[str | int, ...] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    location: ir.Location | None = None
+
+    def field_type(self, enum_name: str) -> ir.FieldType:
+        """Return the IR type, naming inline enumerations ``enum_name``."""
+        if self.enum_values is not None:
+            return ir.EnumType(enum_name, self.enum_values)
+        return _name_enum(self.spec.type, enum_name)
+
+
+def _name_enum(field_type: ir.FieldType, name: str) -> ir.FieldType:
+    if isinstance(field_type, ir.EnumType) and not field_type.name:
+        return replace(field_type, name=name)
+    if isinstance(field_type, ir.ArrayType):
+        return replace(field_type, item=_name_enum(field_type.item, name))
+    return field_type
+
+
+# --------------------------------------------------------------------------- literal defaults
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(f"{value!r} is not an integer")
+    return int(text)
+
+
+def _to_decimal_text(value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        raise ValueError(f"{value!r} is not a number")
+    return text
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_LITERAL_CONVERTERS: dict[type[ir.FieldType], Callable[[Any], Any]] = {
+    ir.IntegerType: _to_int,
+    ir.FloatType: lambda v: float(_to_decimal_text(v)),
+    ir.DecimalType: _to_decimal_text,
+    ir.BooleanType: _to_bool,
+    ir.StringType: _to_text,
+    ir.DateType: _to_text,
+    ir.DateTimeType: _to_text,
+    ir.TimeType: _to_text,
+    ir.UuidType: _to_text,
+    ir.JsonType: _to_json,
+}
+"""Field type -> conversion of a literal default into its JSON value."""
+
+
+def convert_literal(value: Any, field_type: ir.FieldType) -> Any:
+    """Return a literal default as the JSON value the field type stores (``ValueError``)."""
+    if value is None:
+        return None
+    if isinstance(field_type, ir.EnumType):
+        for option in field_type.values:
+            if str(option) == _to_text(value):
+                return option
+        raise ValueError(f"{value!r} is not one of {list(field_type.values)}")
+    if isinstance(field_type, ir.ArrayType):
+        if isinstance(value, str) and value.strip() in ("{}", "[]"):
+            return []
+        raise ValueError(f"{value!r} is not an array literal persist-tool understands")
+    converter = _LITERAL_CONVERTERS.get(type(field_type))
+    if converter is None:
+        raise ValueError(f"a literal default is not meaningful for a {field_type.kind} field")
+    return converter(value)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(slots=True)
+class CheckFacts:
+    """What a CHECK says about single columns, when all of it is expressible."""
+
+    column: str
+    bounds: dict[str, Any] = field(default_factory=dict)
+    enum_values: tuple[str | int, ...] | None = None
+
+
+_LENGTH_FUNCTIONS = frozenset({"LENGTH", "LEN", "CHAR_LENGTH", "CHARACTER_LENGTH"})
+_FLIP = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
+_VALUE_BOUND = {exp.GT: "exclusive_minimum", exp.GTE: "minimum", exp.LT: "exclusive_maximum",
+                exp.LTE: "maximum"}
+_LENGTH_BOUND: dict[type[exp.Expression], tuple[str, int]] = {
+    exp.GT: ("min_length", 1),
+    exp.GTE: ("min_length", 0),
+    exp.LT: ("max_length", -1),
+    exp.LTE: ("max_length", 0),
+}
+
+
+def _unwrap(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _number(node: exp.Expression) -> int | float | None:
+    node = _unwrap(node)
+    negative = False
+    if isinstance(node, exp.Neg):
+        negative, node = True, _unwrap(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        text = node.this
+        value: int | float = int(text) if re.fullmatch(r"\d+", text) else float(text)
+        return -value if negative else value
+    return None
+
+
+def _column_name(node: exp.Expression) -> str | None:
+    node = _unwrap(node)
+    if isinstance(node, exp.Column) and not node.table:
+        return node.name
+    return None
+
+
+def _length_of(node: exp.Expression) -> str | None:
+    node = _unwrap(node)
+    if isinstance(node, exp.Length):
+        return _column_name(node.this)
+    if isinstance(node, exp.Anonymous) and node.name.upper() in _LENGTH_FUNCTIONS:
+        if len(node.expressions) == 1:
+            return _column_name(node.expressions[0])
+    return None
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    node = _unwrap(node)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _literal_values(nodes: list[exp.Expression]) -> tuple[str | int, ...] | None:
+    values: list[str | int] = []
+    for node in nodes:
+        node = _unwrap(node)
+        if isinstance(node, exp.Literal) and node.is_string:
+            values.append(node.this)
+        elif (number := _number(node)) is not None and isinstance(number, int):
+            values.append(number)
+        else:
+            return None
+    if not values or len({type(v) for v in values}) != 1 or len(set(values)) != len(values):
+        return None
+    return tuple(values)
+
+
+def _comparison(node: exp.Expression) -> tuple[str, str, int | float] | None:
+    """Return (column, bound name, value) for ``col OP n`` / ``length(col) OP n`` forms."""
+    op = type(node)
+    if op not in _VALUE_BOUND:
+        return None
+    left, right = node.this, node.expression
+    if _number(left) is not None:
+        left, right, op = right, left, _FLIP[op]
+    value = _number(right)
+    if value is None:
+        return None
+    if (column := _column_name(left)) is not None:
+        return column, _VALUE_BOUND[op], value
+    if (column := _length_of(left)) is not None and isinstance(value, int):
+        name, shift = _LENGTH_BOUND[op]
+        return column, name, value + shift
+    return None
+
+
+def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
+    """Return the (column, kind, value) facts of one conjunct, or ``None``."""
+    node = _unwrap(node)
+    if isinstance(node, exp.In) and not node.args.get("query"):
+        column = _column_name(node.this)
+        values = _literal_values(node.expressions)
+        if column is None or values is None:
+            return None
+        return [(column, "enum", values)]
+    if isinstance(node, exp.Or):
+        parts = [_unwrap(node.this), _unwrap(node.expression)]
+        nulls = [p for p in parts if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null)]
+        if len(nulls) == 1:
+            other = parts[1] if parts[0] is nulls[0] else parts[0]
+            facts = _fact(other)
+            if facts and all(f[0] == _column_name(nulls[0].this) for f in facts):
+                return facts
+        return None
+    if isinstance(node, exp.Between):
+        low, high = _number(node.args["low"]), _number(node.args["high"])
+        if low is None or high is None:
+            return None
+        if (column := _column_name(node.this)) is not None:
+            return [(column, "minimum", low), (column, "maximum", high)]
+        if (column := _length_of(node.this)) is not None:
+            return [(column, "min_length", int(low)), (column, "max_length", int(high))]
+        return None
+    if isinstance(node, exp.NEQ):
+        column = _column_name(node.this)
+        target = _unwrap(node.expression)
+        if column and isinstance(target, exp.Literal) and target.is_string and target.this == "":
+            return [(column, "min_length", 1)]
+        return None
+    comparison = _comparison(node)
+    return None if comparison is None else [comparison]
+
+
+def analyse_check(condition: exp.Expression) -> CheckFacts | None:
+    """Return the facts of a CHECK when every part of it is expressible on one column."""
+    facts: list[tuple[str, str, Any]] = []
+    for conjunct in _conjuncts(condition):
+        found = _fact(conjunct)
+        if found is None:
+            return None
+        facts.extend(found)
+    columns = {column.lower() for column, _, _ in facts}
+    if len(columns) != 1:
+        return None
+    result = CheckFacts(facts[0][0])
+    for _, kind, value in facts:
+        if kind == "enum":
+            if result.enum_values is not None:
+                return None
+            result.enum_values = value
+        else:
+            _tighten(result.bounds, kind, value)
+    return result
+
+
+_LOWER_BOUNDS = frozenset({"minimum", "exclusive_minimum", "min_length"})
+
+
+def _tighten(bounds: dict[str, Any], kind: str, value: Any) -> None:
+    """Record a bound, keeping the stricter one when the kind is already bounded."""
+    if kind in bounds:
+        value = max(bounds[kind], value) if kind in _LOWER_BOUNDS else min(bounds[kind], value)
+    bounds[kind] = value
+
+
+_NUMERIC_TYPES = (ir.IntegerType, ir.FloatType, ir.DecimalType)
+_LENGTH_KINDS = frozenset({"min_length", "max_length"})
+
+
+def apply_check(column: ColumnDraft, facts: CheckFacts) -> bool:
+    """Apply CHECK facts to a column; return ``False`` when its type cannot carry them."""
+    field_type = column.spec.type
+    if facts.enum_values is not None:
+        wanted = ir.StringType if isinstance(facts.enum_values[0], str) else ir.IntegerType
+        if not isinstance(field_type, wanted) or column.enum_values is not None:
+            return False
+    for kind in facts.bounds:
+        if kind in _LENGTH_KINDS and not isinstance(field_type, ir.StringType):
+            return False
+        if kind not in _LENGTH_KINDS and not isinstance(field_type, _NUMERIC_TYPES):
+            return False
+    if facts.enum_values is not None:
+        column.enum_values = facts.enum_values
+    for kind, value in facts.bounds.items():
+        _tighten(column.bounds, kind, value)
+    return True
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(slots=True)
+class IndexDraft:
+    """A secondary index by column names."""
+
+    name: str
+    columns: list[str]
+    unique: bool
+    offset: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TableDraft:
+    """One table as the statements describe it."""
+
+    table: str
+    offset: int
+    location: ir.Location
+    sql_schema: str | None = None
+    columns: list[ColumnDraft] = field(default_factory=list)
+    primary_key: list[str] | None = None
+    primary_key_name: str | None = None
+    unique: list[tuple[list[str], str | None]] = field(default_factory=list)
+    indexes: list[IndexDraft] = field(default_factory=list)
+    foreign_keys: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    doc: str | None = None
+    persist_name: str | None = None
+    persist_version: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def find(self, name: str) -> ColumnDraft | None:
+        """Return the column called ``name`` (exact spelling first, then ignoring case)."""
+        for column in self.columns:
+            if column.column == name:
+                return column
+        folded = [c for c in self.columns if c.column.casefold() == name.casefold()]
+        return folded[0] if len(folded) == 1 else None
+
+    def require(self, name: str, offset: int, what: str) -> ColumnDraft:
+        """Return the column called ``name`` or raise a problem naming ``what`` uses it."""
+        column = self.find(name)
+        if column is None:
+            known = ", ".join(c.column for c in self.columns) or "none"
+            raise DdlProblem(
+                offset,
+                f"{what} names unknown column {name!r} of table {self.table!r}",
+                f"the table's columns are: {known}",
+            )
+        return column
+
+    def add_column(self, column: ColumnDraft) -> None:
+        """Add a column; two columns with the same name are an error."""
+        for other in self.columns:
+            same = other.column == column.column or (
+                other.column.casefold() == column.column.casefold()
+                and not (other.quoted and column.quoted)
+            )
+            if same:
+                raise DdlProblem(
+                    column.offset,
+                    f"duplicate column {column.column!r} in table {self.table!r}",
+                    f"it is already defined at {other.location}",
+                )
+        self.columns.append(column)
+
+    def set_primary_key(self, names: list[str], offset: int, name: str | None) -> None:
+        """Record the primary key (by column names); a second one is an error."""
+        if self.primary_key is not None:
+            raise DdlProblem(
+                offset,
+                f"table {self.table!r} declares a second primary key",
+                f"it already has PRIMARY KEY ({', '.join(self.primary_key)})",
+            )
+        columns = [self.require(n, offset, "PRIMARY KEY").column for n in names]
+        if len(set(columns)) != len(columns):
+            raise DdlProblem(offset, "PRIMARY KEY lists a column twice")
+        self.primary_key = columns
+        self.primary_key_name = name
+        for column in columns:
+            draft = self.find(column)
+            assert draft is not None
+            draft.nullable = False
+
+    def add_unique(self, names: list[str], offset: int, name: str | None) -> None:
+        """Record a unique constraint over columns."""
+        columns = [self.require(n, offset, "UNIQUE").column for n in names]
+        if len(set(columns)) != len(columns):
+            raise DdlProblem(offset, "UNIQUE lists a column twice")
+        if all(existing != columns for existing, _ in self.unique):
+            self.unique.append((columns, name))
+
+    def add_index(self, index: IndexDraft) -> None:
+        """Record a secondary index; a second index with the same name is an error."""
+        index.columns = [self.require(n, index.offset, "INDEX").column for n in index.columns]
+        for other in self.indexes:
+            if other.name.casefold() == index.name.casefold():
+                raise DdlProblem(
+                    index.offset,
+                    f"duplicate index {index.name!r} on table {self.table!r}",
+                )
+        self.indexes.append(index)
+
+    def build(self, name: str, schema_version: int, dialect: str, display: str) -> ir.Entity:
+        """Return the finished entity called ``name``."""
+        names = naming.assign_unique([c.column for c in self.columns])
+        pk = set(self.primary_key or ())
+        fields = tuple(
+            self._build_field(c, names[c.column], name, c.column in pk, dialect, display)
+            for c in self.columns
+        )
+        extra: dict[str, Any] = {"dialect": dialect}
+        if self.sql_schema:
+            extra["sql_schema"] = self.sql_schema
+        if self.primary_key_name:
+            extra["primary_key_name"] = self.primary_key_name
+        unique_names = {
+            ",".join(names[c] for c in cols): uname for cols, uname in self.unique if uname
+        }
+        if unique_names:
+            extra["unique_names"] = unique_names
+        index_options = {i.name: i.options for i in self.indexes if i.options}
+        if index_options:
+            extra["index_options"] = index_options
+        if self.foreign_keys:
+            extra["foreign_keys"] = [
+                {**fk, "columns": [names[c] for c in fk["columns"]]} for fk in self.foreign_keys
+            ]
+        if self.checks:
+            extra["checks"] = list(self.checks)
+        extra.update(self.extra)
+        return ir.Entity(
+            name=name,
+            table=self.table,
+            schema_version=schema_version,
+            fields=fields,
+            primary_key=tuple(names[c] for c in self.primary_key or ()),
+            unique=tuple(tuple(names[c] for c in cols) for cols, _ in self.unique),
+            indexes=tuple(
+                ir.Index(i.name, tuple(names[c] for c in i.columns), i.unique)
+                for i in self.indexes
+            ),
+            doc=self.doc,
+            location=self.location,
+            extra=extra,
+        )
+
+    def _build_field(
+        self,
+        column: ColumnDraft,
+        field_name: str,
+        entity_name: str,
+        in_primary_key: bool,
+        dialect: str,
+        display: str,
+    ) -> ir.Field:
+        field_type = column.field_type(entity_name + naming.pascal_case(field_name))
+        default: ir.Default | None = None
+        if column.default is not None:
+            kind, value = column.default
+            if kind == ir.Default.LITERAL:
+                if value is None and not column.nullable:
+                    raise DdlProblem(
+                        column.default_offset,
+                        f"column {column.column!r} is NOT NULL but its default is NULL",
+                        "drop DEFAULT NULL or make the column nullable",
+                    )
+                try:
+                    value = convert_literal(value, field_type)
+                except (ValueError, TypeError) as error:
+                    raise DdlProblem(
+                        column.default_offset,
+                        f"default of column {column.column!r} does not fit its type: {error}",
+                    ) from None
+            default = ir.Default(kind, value)
+        bounds = dict(column.spec.constraints)
+        for kind, value in column.bounds.items():
+            _tighten(bounds, kind, value)
+        if isinstance(field_type, ir.EnumType):
+            for kind in ("min_length", "max_length"):
+                bounds.pop(kind, None)
+        extra: dict[str, Any] = {"sql_type": column.sql_type, "dialect": dialect}
+        extra.update(column.spec.extra)
+        extra.update(column.extra)
+        if column.auto_increment:
+            extra["auto_increment"] = column.auto_increment
+        return ir.Field(
+            name=field_name,
+            column=column.column,
+            type=field_type,
+            nullable=column.nullable,
+            default=default,
+            generated=column.generated,
+            immutable=in_primary_key,
+            doc=column.doc,
+            constraints=ir.Constraints(**bounds),
+            location=column.location,
+            extra=extra,
+        )

@@ -57,11 +57,13 @@ def _imports(plan: EntityPlan, needs: set[tuple[str, str]]) -> str:
         key=_isort_key,
     )
     third = [_from_import("persist_runtime", runtime), "from persist_runtime import payload as _p"]
-    blocks_ = ["\n".join(lines), "\n".join(third)]
     if plan.user_class is not None:
+        # The user's module sorts with the third-party imports: in the generated package it
+        # is an import from outside, like persist_runtime.
         module, name, _ = plan.user_class
-        names = [name]
-        blocks_.append(_from_import(module, names))
+        third.append(_from_import(module, [name]))
+        third.sort(key=lambda line: line.split()[1].lower())
+    blocks_ = ["\n".join(lines), "\n".join(third)]
     return "\n\n".join(b for b in blocks_ if b)
 
 
@@ -262,14 +264,20 @@ def _render_init(
         )
         imports.append(_from_import(f".{module}", names))
         exports.extend(names)
-    for module, plan in modules:
-        specs.append(f"    {plan.const}_SPEC,")
+    for _module, plan in modules:
+        specs.append(f"{plan.const}_SPEC")
+    entities = "ENTITIES: tuple[EntitySpec, ...] = "
+    if len(specs) == 1 and len(entities) + len(specs[0]) + 3 <= LINE_LENGTH:
+        # black never explodes a one-element tuple: its trailing comma is not "magic".
+        entities += f"({specs[0]},)"
+    else:
+        entities += "(\n" + "".join(f"    {s},\n" for s in specs) + ")"
     text = render_template(
         "package_init.py.jinja",
         header=header(source, source_hash),
         module_doc=docstring(f"Entities generated from {source}.", 0),
         imports="\n".join(imports),
-        specs="\n".join(specs),
+        entities=entities,
         exports=sorted(exports, key=_ruff_all_key),
     )
     return GeneratedFile("__init__.py", _ensure_black_stable(text))

@@ -17,6 +17,7 @@ __all__ = [
     "call",
     "docstring",
     "indent",
+    "long_string",
     "py_literal",
     "py_str",
     "statement",
@@ -117,6 +118,32 @@ def call(head: str, args: Sequence[str], indent_level: int, tail: str = "") -> s
     inner = "    " * (indent_level + 1)
     body = "\n".join(f"{inner}{a}," for a in args)
     return f"{pad}{head}(\n{body}\n{pad}){tail}"
+
+
+def long_string(text: str, indent_level: int, suffix: str = ",") -> str:
+    """Return a string literal that fits the line, splitting it into implicit concatenation.
+
+    The flat literal is used when ``indent + literal + suffix`` fits; otherwise the text is
+    cut after newlines and, for long lines, at spaces, into pieces of at most the line
+    length, one per line inside parentheses, which black keeps as they are.
+    """
+    pad = "    " * indent_level
+    flat = py_str(text)
+    if len(pad) + len(flat) + len(suffix) <= LINE_LENGTH:
+        return f"{pad}{flat}{suffix}"
+    room = LINE_LENGTH - len(pad) - 4 - 2
+    pieces: list[str] = []
+    for line in text.splitlines(keepends=True):
+        while len(py_str(line)) > room:
+            cut = line.rfind(" ", 1, room - 8)
+            if cut <= 0:
+                cut = max(1, room - 8)
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if line:
+            pieces.append(line)
+    inner = "\n".join(f"{pad}    {py_str(p)}" for p in pieces)
+    return f"{pad}(\n{inner}\n{pad}){suffix}"
 
 
 def statement(text: str, indent_level: int) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from persist_tool import ir
 from persist_tool.emit import types as ty
 from persist_tool.emit.model import EntityPlan
-from persist_tool.emit.pycode import call, docstring, py_literal, py_str
+from persist_tool.emit.pycode import call, docstring, long_string, py_literal, py_str
 
 __all__ = [
     "apply_command_fn",
@@ -336,7 +336,7 @@ def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_type
     for dialect, statements in ddl.items():
         ddl_lines.append(f"            {py_str(dialect)}: (")
         for s in statements:
-            ddl_lines.append(f"                {py_str(s)},")
+            ddl_lines.append(long_string(s, 4))
         ddl_lines.append("            ),")
     ddl_lines.append("        },")
     return _lines(

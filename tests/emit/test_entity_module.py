@@ -165,7 +165,8 @@ def test_records_round_trip_through_json_form(todo: ModuleType) -> None:
 
 def test_hostile_names_and_docs_stay_inert(generated: ModuleType) -> None:
     hostile = importlib.import_module("samplepkg.hostile")
-    draft = hostile.HostileDraft.from_payload({"class": "c", "café": "ok", "data": [1]})
+    # DDL-like sources key payloads by the Python field name, not the raw column.
+    draft = hostile.HostileDraft.from_payload({"id": 1, "class_": "c", "cafe": "ok", "data_": [1]})
     assert draft.class_ == "c"
     assert draft.cafe == "ok"
     assert draft.data_ == [1]

@@ -43,9 +43,16 @@ import sqlglot
 
 from persist_tool import ir, naming
 from persist_tool.readers.base import Diagnostic, ReadOptions, ReadResult
-from persist_tool.readers.ddl_lex import LexError, LexRules, lex, rules_for, split_statements
+from persist_tool.readers.ddl_lex import (
+    LexError,
+    LexRules,
+    lex,
+    rules_for,
+    split_statements,
+)
+from persist_tool.readers.ddl_parse import ParseProblem
 from persist_tool.readers.ddl_source import Source
-from persist_tool.readers.ddl_statements import DialectReading, ParseProblem
+from persist_tool.readers.ddl_statements import DialectReading
 from persist_tool.readers.ddl_table import DdlProblem, TableDraft
 
 __all__ = ["DIALECTS", "detect_dialects", "read"]
@@ -65,6 +72,7 @@ _ALIASES: dict[str, str] = {
 }
 """Common names for dialects -> sqlglot's names (DB2 DDL reads as standard SQL)."""
 
+# fmt: off
 _MARKS: dict[str, tuple[str, ...]] = {
     "mysql": (
         r"`", r"\bAUTO_INCREMENT\b", r"\bENGINE\s*=", r"\bUNSIGNED\b", r"^\s*DELIMITER\s",
@@ -78,14 +86,16 @@ _MARKS: dict[str, tuple[str, ...]] = {
     ),
     "tsql": (
         r"^\s*GO\s*$", r"\[dbo\]", r"\bIDENTITY\s*\(", r"\(\s*MAX\s*\)", r"\bUNIQUEIDENTIFIER\b",
-        r"\b(NON)?CLUSTERED\b", r"\bDATETIME2\b", r"\bDATETIMEOFFSET\b", r"\bNVARCHAR\b.*\bIDENTITY\b",
+        r"\b(NON)?CLUSTERED\b", r"\bDATETIME2\b", r"\bDATETIMEOFFSET\b",
+        r"\bNVARCHAR\b.*\bIDENTITY\b",
     ),
     "oracle": (
         r"\bN?VARCHAR2\b", r"\bNUMBER\s*(\(|\b)", r"^\s*CONNECT\s", r"\bSYSDATE\b",
         r"\bTABLESPACE\b", r"^\s*/\s*$", r"\bNCLOB\b",
     ),
     "sqlite": (r"\bAUTOINCREMENT\b", r"\bPRAGMA\b", r"\bWITHOUT\s+ROWID\b", r"\bSTRICT\s*;"),
-}  # fmt: skip
+}
+# fmt: on
 _COMPILED = {
     dialect: tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in patterns)
     for dialect, patterns in _MARKS.items()
@@ -148,7 +158,9 @@ def _dialect_name(name: str, source: Source) -> str:
     return dialect
 
 
-def _final(location: ir.Location | None, message: str, hint: str | None = None) -> ir.SourceError:
+def _final(
+    location: ir.Location | None, message: str, hint: str | None = None
+) -> ir.SourceError:
     """Return an error that no other dialect can cure (bad text, bad options)."""
     error = ir.SourceError(location, message, hint)
     error.final = True  # type: ignore[attr-defined]
@@ -189,9 +201,13 @@ def _read_as(source: Source, options: ReadOptions, dialect: str) -> ReadResult:
         reading.read(statements)
         entities = _entities(reading, options, dialect, source)
     except LexError as error:
-        raise ir.SourceError(source.location(error.offset), error.message, error.hint) from None
+        raise ir.SourceError(
+            source.location(error.offset), error.message, error.hint
+        ) from None
     except DdlProblem as error:
-        raise ir.SourceError(source.location(error.offset), error.message, error.hint) from None
+        raise ir.SourceError(
+            source.location(error.offset), error.message, error.hint
+        ) from None
     except ParseProblem as error:
         raise ir.SourceError(
             source.location(error.offset),
@@ -199,7 +215,7 @@ def _read_as(source: Source, options: ReadOptions, dialect: str) -> ReadResult:
         ) from None
     except ir.SourceError:
         raise
-    except Exception as error:  # noqa: BLE001 - a reader never shows a traceback
+    except Exception as error:
         offset = reading_statement_start(locals().get("reading"))
         raise ir.SourceError(
             source.location(offset),
@@ -221,7 +237,12 @@ def _dedupe(warnings: Iterable[Diagnostic]) -> list[Diagnostic]:
     seen: set[tuple[str, int, int, str]] = set()
     out: list[Diagnostic] = []
     for warning in warnings:
-        key = (warning.location.file, warning.location.line, warning.location.column, warning.message)
+        key = (
+            warning.location.file,
+            warning.location.line,
+            warning.location.column,
+            warning.message,
+        )
         if key not in seen:
             seen.add(key)
             out.append(warning)
@@ -307,7 +328,10 @@ def _entity_names(drafts: list[TableDraft]) -> dict[int, str]:
 
 
 def _select(
-    drafts: list[TableDraft], names: dict[int, str], options: ReadOptions, source: Source
+    drafts: list[TableDraft],
+    names: dict[int, str],
+    options: ReadOptions,
+    source: Source,
 ) -> list[TableDraft]:
     if not options.entities:
         return drafts

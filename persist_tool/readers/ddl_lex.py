@@ -142,7 +142,11 @@ class _Lexer:
         elif ch == "[" and self.rules.bracket_identifiers:
             end = self._quoted(pos, "]", False, "bracketed identifier")
             kind = "qident"
-        elif ch == "$" and self.rules.dollar_quotes and (tag := _DOLLAR_TAG.match(text, pos)):
+        elif (
+            ch == "$"
+            and self.rules.dollar_quotes
+            and (tag := _DOLLAR_TAG.match(text, pos))
+        ):
             closing = text.find(tag.group(0), tag.end())
             if closing < 0:
                 raise LexError(
@@ -152,7 +156,9 @@ class _Lexer:
                 )
             end = closing + len(tag.group(0))
             kind = "string"
-        elif ch.isdigit() or (ch == "." and pos + 1 < len(text) and text[pos + 1].isdigit()):
+        elif ch.isdigit() or (
+            ch == "." and pos + 1 < len(text) and text[pos + 1].isdigit()
+        ):
             match = _NUMBER.match(text, pos)
             end = match.end() if match else pos + 1
             kind = "number"
@@ -203,7 +209,9 @@ class _Lexer:
         raise LexError(pos, f"unterminated {what}", f"close it with {close}")
 
 
-def lex(text: str, rules: LexRules, start: int = 0, end: int | None = None) -> list[Token]:
+def lex(
+    text: str, rules: LexRules, start: int = 0, end: int | None = None
+) -> list[Token]:
     """Return every token of ``text[start:end]`` (offsets stay those of ``text``)."""
     lexer = _Lexer(text if end is None else text[:end], rules)
     lexer.pos = start
@@ -235,7 +243,9 @@ class Statement:
 
 
 _LINE_GO = re.compile(r"[ \t]*GO(?:[ \t]+\d+)?[ \t]*;?[ \t]*(?=\r?\n|$)", re.IGNORECASE)
-_LINE_DELIMITER = re.compile(r"[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?=\r?\n|$)", re.IGNORECASE)
+_LINE_DELIMITER = re.compile(
+    r"[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?=\r?\n|$)", re.IGNORECASE
+)
 _LINE_SLASH = re.compile(r"[ \t]*/[ \t]*(?=\r?\n|$)")
 _LINE_META = re.compile(r"[ \t]*\\[^\n]*")
 
@@ -276,11 +286,11 @@ class _Splitter:
                 break
             if self._at_line_start() and self._directive(pos):
                 continue
-            if not self.parens and text.startswith(self.delimiter, pos):
-                if self.delimiter != ";" or not self.blocks:
-                    self.lexer.pos = pos + len(self.delimiter)
-                    self._finish()
-                    continue
+            at_delimiter = not self.parens and text.startswith(self.delimiter, pos)
+            if at_delimiter and (self.delimiter != ";" or not self.blocks):
+                self.lexer.pos = pos + len(self.delimiter)
+                self._finish()
+                continue
             token = self.lexer.next()
             if token is None:
                 break
@@ -312,9 +322,13 @@ class _Splitter:
         return False
 
     def _directive_statement(self, line_start: int, end: int) -> None:
-        start = line_start + (len(self.text[line_start:end]) - len(self.text[line_start:end].lstrip()))
+        start = line_start + (
+            len(self.text[line_start:end]) - len(self.text[line_start:end].lstrip())
+        )
         token = Token("word", self.text[start:end].rstrip(), start, end)
-        self.statements.append(Statement(start, end, [token], self.pending_comments, "directive"))
+        self.statements.append(
+            Statement(start, end, [token], self.pending_comments, "directive")
+        )
         self.pending_comments = []
         self.lexer.pos = end
 
@@ -338,7 +352,9 @@ class _Splitter:
             return
         word = token.upper
         if word in ("BEGIN", "CASE"):
-            if not (word == "BEGIN" and len(self.words) == 1 and self._transaction_begin()):
+            if not (
+                word == "BEGIN" and len(self.words) == 1 and self._transaction_begin()
+            ):
                 self.blocks.append(token)
         elif word == "END":
             following = self._peek_word()
@@ -361,7 +377,12 @@ class _Splitter:
                 return False
             if token.kind == "word" and token.upper in _BLOCK_ROUTINES:
                 return True
-            if token.kind == "word" and token.upper in ("TABLE", "INDEX", "VIEW", "TYPE"):
+            if token.kind == "word" and token.upper in (
+                "TABLE",
+                "INDEX",
+                "VIEW",
+                "TYPE",
+            ):
                 return False
         return False
 

@@ -114,7 +114,9 @@ class HeaderProblem(Exception):
         self.hint = hint
 
 
-_HEADER_HINT = "write it as: -- persist: EntityName schema_version=2 (both parts optional)"
+_HEADER_HINT = (
+    "write it as: -- persist: EntityName schema_version=2 (both parts optional)"
+)
 _HEADER_KEYS = frozenset({"schema_version", "name"})
 
 
@@ -144,7 +146,9 @@ def parse_persist_header(token: Token) -> PersistHeader:
                 offset, f"unknown key {key!r} in -- persist: comment", _HEADER_HINT
             )
         if key in seen or (key == "name" and name is not None):
-            raise HeaderProblem(offset, f"{key} given twice in -- persist: comment", _HEADER_HINT)
+            raise HeaderProblem(
+                offset, f"{key} given twice in -- persist: comment", _HEADER_HINT
+            )
         seen.add(key)
         if key == "name":
             name = _check_name(value, offset + len(key) + 1)
@@ -177,6 +181,7 @@ def _check_name(name: str, offset: int) -> str:
 
 # --------------------------------------------------------------------------- column items
 
+# fmt: off
 _TYPE_STOP = frozenset(
     {
         "NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "CONSTRAINT",
@@ -185,12 +190,15 @@ _TYPE_STOP = frozenset(
         "VISIBLE", "FOREIGN", "ROWGUIDCOL", "SPARSE", "FILESTREAM", "MASKED", "HIDDEN",
         "COLUMN_FORMAT", "ENABLE", "DISABLE", "SRID", "CONSTRAINTS",
     }
-)  # fmt: skip
+)
+# fmt: on
 _DEFAULT_STOP = _TYPE_STOP - {"AS"} | {"WITH"}
+# fmt: off
 _TABLE_CONSTRAINT_WORDS = frozenset(
     {"CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "KEY", "INDEX", "FULLTEXT",
      "SPATIAL", "LIKE", "EXCLUDE", "PERIOD"}
-)  # fmt: skip
+)
+# fmt: on
 
 
 @dataclass(slots=True)
@@ -222,9 +230,16 @@ def _take_until(words: list[Token], start: int, stops: frozenset[str]) -> int:
             depth += 1
         elif token.kind == "punct" and token.text in ")]":
             depth -= 1
-        elif depth == 0 and index > start and token.kind == "word" and token.upper in stops:
-            if token.upper == "WITH" and index + 1 < len(words) and words[index + 1].is_word(
-                "TIME", "LOCAL"
+        elif (
+            depth == 0
+            and index > start
+            and token.kind == "word"
+            and token.upper in stops
+        ):
+            if (
+                token.upper == "WITH"
+                and index + 1 < len(words)
+                and words[index + 1].is_word("TIME", "LOCAL")
             ):
                 index += 1
                 continue
@@ -257,7 +272,9 @@ def _charset_follows(words: list[Token]) -> bool:
     )
 
 
-def scan_column_items(source: str, statement: Statement, after: int) -> dict[int, ColumnItem]:
+def scan_column_items(
+    source: str, statement: Statement, after: int
+) -> dict[int, ColumnItem]:
     """Return the column definitions of a CREATE TABLE body, by the offset of their name.
 
     ``after`` is an offset inside the statement before the body's opening parenthesis (the
@@ -266,7 +283,11 @@ def scan_column_items(source: str, statement: Statement, after: int) -> dict[int
     """
     tokens = statement.tokens
     start = next(
-        (i for i, t in enumerate(tokens) if t.start >= after and t.kind == "punct" and t.text == "("),
+        (
+            i
+            for i, t in enumerate(tokens)
+            if t.start >= after and t.kind == "punct" and t.text == "("
+        ),
         None,
     )
     if start is None:
@@ -292,8 +313,10 @@ def scan_column_items(source: str, statement: Statement, after: int) -> dict[int
         for token in raw:
             if token.kind not in ("space", "comment"):
                 break
-            if token.kind == "comment" and previous is not None and _same_line(
-                source, previous_line_end, token.start
+            if (
+                token.kind == "comment"
+                and previous is not None
+                and _same_line(source, previous_line_end, token.start)
             ):
                 previous.doc = _append(previous.doc, comment_text(token))
                 continue
@@ -301,7 +324,10 @@ def scan_column_items(source: str, statement: Statement, after: int) -> dict[int
         if not words:
             continue
         trailing = [
-            t for t in raw if t.kind == "comment" and t.start > words[-1].end
+            t
+            for t in raw
+            if t.kind == "comment"
+            and t.start > words[-1].end
             and _same_line(source, words[-1].end, t.start)
         ]
         previous_line_end = words[-1].end

@@ -147,7 +147,9 @@ def convert_literal(value: Any, field_type: ir.FieldType) -> Any:
         raise ValueError(f"{value!r} is not an array literal persist-tool understands")
     converter = _LITERAL_CONVERTERS.get(type(field_type))
     if converter is None:
-        raise ValueError(f"a literal default is not meaningful for a {field_type.kind} field")
+        raise ValueError(
+            f"a literal default is not meaningful for a {field_type.kind} field"
+        )
     return converter(value)
 
 
@@ -164,9 +166,18 @@ class CheckFacts:
 
 
 _LENGTH_FUNCTIONS = frozenset({"LENGTH", "LEN", "CHAR_LENGTH", "CHARACTER_LENGTH"})
-_FLIP = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
-_VALUE_BOUND = {exp.GT: "exclusive_minimum", exp.GTE: "minimum", exp.LT: "exclusive_maximum",
-                exp.LTE: "maximum"}
+_FLIP: dict[type[exp.Expression], type[exp.Expression]] = {
+    exp.GT: exp.LT,
+    exp.GTE: exp.LTE,
+    exp.LT: exp.GT,
+    exp.LTE: exp.GTE,
+}
+_VALUE_BOUND: dict[type[exp.Expression], str] = {
+    exp.GT: "exclusive_minimum",
+    exp.GTE: "minimum",
+    exp.LT: "exclusive_maximum",
+    exp.LTE: "maximum",
+}
 _LENGTH_BOUND: dict[type[exp.Expression], tuple[str, int]] = {
     exp.GT: ("min_length", 1),
     exp.GTE: ("min_length", 0),
@@ -204,9 +215,12 @@ def _length_of(node: exp.Expression) -> str | None:
     node = _unwrap(node)
     if isinstance(node, exp.Length):
         return _column_name(node.this)
-    if isinstance(node, exp.Anonymous) and node.name.upper() in _LENGTH_FUNCTIONS:
-        if len(node.expressions) == 1:
-            return _column_name(node.expressions[0])
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.upper() in _LENGTH_FUNCTIONS
+        and len(node.expressions) == 1
+    ):
+        return _column_name(node.expressions[0])
     return None
 
 
@@ -227,14 +241,18 @@ def _literal_values(nodes: list[exp.Expression]) -> tuple[str | int, ...] | None
             values.append(number)
         else:
             return None
-    if not values or len({type(v) for v in values}) != 1 or len(set(values)) != len(values):
+    if (
+        not values
+        or len({type(v) for v in values}) != 1
+        or len(set(values)) != len(values)
+    ):
         return None
     return tuple(values)
 
 
 def _comparison(node: exp.Expression) -> tuple[str, str, int | float] | None:
     """Return (column, bound name, value) for ``col OP n`` / ``length(col) OP n`` forms."""
-    op = type(node)
+    op: type[exp.Expression] = type(node)
     if op not in _VALUE_BOUND:
         return None
     left, right = node.this, node.expression
@@ -262,7 +280,11 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
         return [(column, "enum", values)]
     if isinstance(node, exp.Or):
         parts = [_unwrap(node.this), _unwrap(node.expression)]
-        nulls = [p for p in parts if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null)]
+        nulls = [
+            p
+            for p in parts
+            if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null)
+        ]
         if len(nulls) == 1:
             other = parts[1] if parts[0] is nulls[0] else parts[0]
             facts = _fact(other)
@@ -281,7 +303,12 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
     if isinstance(node, exp.NEQ):
         column = _column_name(node.this)
         target = _unwrap(node.expression)
-        if column and isinstance(target, exp.Literal) and target.is_string and target.this == "":
+        if (
+            column
+            and isinstance(target, exp.Literal)
+            and target.is_string
+            and target.this == ""
+        ):
             return [(column, "min_length", 1)]
         return None
     comparison = _comparison(node)
@@ -316,7 +343,11 @@ _LOWER_BOUNDS = frozenset({"minimum", "exclusive_minimum", "min_length"})
 def _tighten(bounds: dict[str, Any], kind: str, value: Any) -> None:
     """Record a bound, keeping the stricter one when the kind is already bounded."""
     if kind in bounds:
-        value = max(bounds[kind], value) if kind in _LOWER_BOUNDS else min(bounds[kind], value)
+        value = (
+            max(bounds[kind], value)
+            if kind in _LOWER_BOUNDS
+            else min(bounds[kind], value)
+        )
     bounds[kind] = value
 
 
@@ -328,7 +359,9 @@ def apply_check(column: ColumnDraft, facts: CheckFacts) -> bool:
     """Apply CHECK facts to a column; return ``False`` when its type cannot carry them."""
     field_type = column.spec.type
     if facts.enum_values is not None:
-        wanted = ir.StringType if isinstance(facts.enum_values[0], str) else ir.IntegerType
+        wanted = (
+            ir.StringType if isinstance(facts.enum_values[0], str) else ir.IntegerType
+        )
         if not isinstance(field_type, wanted) or column.enum_values is not None:
             return False
     for kind in facts.bounds:
@@ -440,7 +473,9 @@ class TableDraft:
 
     def add_index(self, index: IndexDraft) -> None:
         """Record a secondary index; a second index with the same name is an error."""
-        index.columns = [self.require(n, index.offset, "INDEX").column for n in index.columns]
+        index.columns = [
+            self.require(n, index.offset, "INDEX").column for n in index.columns
+        ]
         for other in self.indexes:
             if other.name.casefold() == index.name.casefold():
                 raise DdlProblem(
@@ -449,12 +484,16 @@ class TableDraft:
                 )
         self.indexes.append(index)
 
-    def build(self, name: str, schema_version: int, dialect: str, display: str) -> ir.Entity:
+    def build(
+        self, name: str, schema_version: int, dialect: str, display: str
+    ) -> ir.Entity:
         """Return the finished entity called ``name``."""
         names = naming.assign_unique([c.column for c in self.columns])
         pk = set(self.primary_key or ())
         fields = tuple(
-            self._build_field(c, names[c.column], name, c.column in pk, dialect, display)
+            self._build_field(
+                c, names[c.column], name, c.column in pk, dialect, display
+            )
             for c in self.columns
         )
         extra: dict[str, Any] = {"dialect": dialect}
@@ -463,7 +502,9 @@ class TableDraft:
         if self.primary_key_name:
             extra["primary_key_name"] = self.primary_key_name
         unique_names = {
-            ",".join(names[c] for c in cols): uname for cols, uname in self.unique if uname
+            ",".join(names[c] for c in cols): uname
+            for cols, uname in self.unique
+            if uname
         }
         if unique_names:
             extra["unique_names"] = unique_names
@@ -472,7 +513,8 @@ class TableDraft:
             extra["index_options"] = index_options
         if self.foreign_keys:
             extra["foreign_keys"] = [
-                {**fk, "columns": [names[c] for c in fk["columns"]]} for fk in self.foreign_keys
+                {**fk, "columns": [names[c] for c in fk["columns"]]}
+                for fk in self.foreign_keys
             ]
         if self.checks:
             extra["checks"] = list(self.checks)

@@ -52,7 +52,7 @@ from persist_tool.ir import (
 
 __all__ = ["TypeProblem", "TypeSpec", "map_type"]
 
-DType = exp.DataType.Type
+DType = exp.DType
 
 
 class TypeProblem(Exception):
@@ -81,7 +81,7 @@ class TypeSpec:
 
 # --------------------------------------------------------------------------- integers
 
-_INT_RANGES: dict[DType, tuple[int, int | None, int | None]] = {
+_INT_RANGES: dict[exp.DType, tuple[int, int | None, int | None]] = {
     DType.TINYINT: (16, -128, 127),
     DType.UTINYINT: (16, 0, 255),
     DType.SMALLINT: (16, None, None),
@@ -96,7 +96,11 @@ _INT_RANGES: dict[DType, tuple[int, int | None, int | None]] = {
 }
 """sqlglot integer type -> (bits, minimum, maximum) beyond what the bits imply."""
 
-_SERIALS: dict[DType, int] = {DType.SMALLSERIAL: 16, DType.SERIAL: 32, DType.BIGSERIAL: 64}
+_SERIALS: dict[exp.DType, int] = {
+    DType.SMALLSERIAL: 16,
+    DType.SERIAL: 32,
+    DType.BIGSERIAL: 64,
+}
 
 _SQLITE_ROWID = re.compile(r"^\s*INTEGER\s*$", re.IGNORECASE)
 _UNSIGNED = re.compile(r"\bUNSIGNED\b", re.IGNORECASE)
@@ -106,7 +110,11 @@ def _integer(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
     bits, minimum, maximum = _INT_RANGES[dt.this]
     if ctx.dialect == "sqlite" and _SQLITE_ROWID.match(ctx.text):
         bits = 64
-    if ctx.dialect == "tsql" and dt.this == DType.UTINYINT and not _UNSIGNED.search(ctx.text):
+    if (
+        ctx.dialect == "tsql"
+        and dt.this == DType.UTINYINT
+        and not _UNSIGNED.search(ctx.text)
+    ):
         # SQL Server's TINYINT is unsigned by definition (0..255).
         bits, minimum, maximum = 16, 0, 255
     bounds: dict[str, Any] = {}
@@ -127,7 +135,9 @@ def _serial(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
 def _params(dt: exp.DataType) -> list[exp.Expression]:
     out: list[exp.Expression] = []
     for param in dt.expressions:
-        out.append(param.this if isinstance(param, exp.DataTypeParam) else param)
+        value = param.this if isinstance(param, exp.DataTypeParam) else param
+        if isinstance(value, exp.Expression):
+            out.append(value)
     return out
 
 
@@ -168,10 +178,15 @@ _ORACLE_NUMBER = re.compile(r"^\s*NUMBER\b", re.IGNORECASE)
 def _decimal(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
     precision = _int_param(dt, 0)
     scale = _int_param(dt, 1)
-    if ctx.dialect == "oracle" and _ORACLE_NUMBER.match(ctx.text) and precision is not None:
-        if scale in (None, 0) and precision <= 18:
-            bits = 16 if precision <= 4 else 32 if precision <= 9 else 64
-            return TypeSpec(IntegerType(bits))
+    oracle_number = ctx.dialect == "oracle" and bool(_ORACLE_NUMBER.match(ctx.text))
+    if (
+        oracle_number
+        and precision is not None
+        and scale in (None, 0)
+        and precision <= 18
+    ):
+        bits = 16 if precision <= 4 else 32 if precision <= 9 else 64
+        return TypeSpec(IntegerType(bits))
     if precision is None and _params(dt) and isinstance(_params(dt)[0], exp.Star):
         # Oracle NUMBER(*, s): maximum precision.
         return TypeSpec(DecimalType(None, scale))
@@ -181,18 +196,25 @@ def _decimal(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
 
 
 def _money(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
-    return TypeSpec(DecimalType(19, 4) if dt.this == DType.MONEY else DecimalType(10, 4))
+    return TypeSpec(
+        DecimalType(19, 4) if dt.this == DType.MONEY else DecimalType(10, 4)
+    )
 
 
 # --------------------------------------------------------------------------- strings
 
 _FIXED_LENGTH = frozenset({DType.CHAR, DType.NCHAR, DType.BPCHAR, DType.FIXEDSTRING})
-_TEXT_LIMITS: dict[DType, int] = {DType.TINYTEXT: 255}
+_TEXT_LIMITS: dict[exp.DType, int] = {DType.TINYTEXT: 255}
 
 
 def _string(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
     length = _int_param(dt, 0)
-    if length is None and dt.this in _FIXED_LENGTH and ctx.dialect != "sqlite" and not dt.expressions:
+    if (
+        length is None
+        and dt.this in _FIXED_LENGTH
+        and ctx.dialect != "sqlite"
+        and not dt.expressions
+    ):
         length = 1  # SQL: CHAR without a length is CHAR(1)
     if length is None:
         length = _TEXT_LIMITS.get(dt.this)
@@ -212,7 +234,9 @@ def _bit(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
 
 # --------------------------------------------------------------------------- time
 
-_TZ_TEXT = re.compile(r"\bWITH\s+(LOCAL\s+)?TIME\s+ZONE\b|TZ\s*(\(|$)|OFFSET\b", re.IGNORECASE)
+_TZ_TEXT = re.compile(
+    r"\bWITH\s+(LOCAL\s+)?TIME\s+ZONE\b|TZ\s*(\(|$)|OFFSET\b", re.IGNORECASE
+)
 
 
 def _datetime(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
@@ -278,7 +302,7 @@ class _Ctx:
     user_types: Mapping[str, TypeSpec]
 
 
-_MAPPERS: dict[DType, Callable[[exp.DataType, _Ctx], TypeSpec]] = {
+_MAPPERS: dict[exp.DType, Callable[[exp.DataType, _Ctx], TypeSpec]] = {
     **{t: _integer for t in _INT_RANGES},
     **{t: _serial for t in _SERIALS},
     DType.FLOAT: _float,
@@ -339,7 +363,9 @@ _MAPPERS: dict[DType, Callable[[exp.DataType, _Ctx], TypeSpec]] = {
     DType.JSON: _const(JsonType({})),
     DType.JSONB: _const(JsonType({})),
     DType.HSTORE: _const(
-        JsonType({"type": "object", "additionalProperties": {"type": ["string", "null"]}})
+        JsonType(
+            {"type": "object", "additionalProperties": {"type": ["string", "null"]}}
+        )
     ),
     DType.ENUM: _enum,
     DType.SET: _set,

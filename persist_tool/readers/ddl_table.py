@@ -300,6 +300,15 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
         if (column := _length_of(node.this)) is not None:
             return [(column, "min_length", int(low)), (column, "max_length", int(high))]
         return None
+    if isinstance(node, exp.EQ):
+        left, right = node.this, node.expression
+        if _number(left) is not None:
+            left, right = right, left
+        length = _number(right)
+        column = _length_of(left)
+        if column is None or not isinstance(length, int):
+            return None
+        return [(column, "min_length", length), (column, "max_length", length)]
     if isinstance(node, exp.NEQ):
         column = _column_name(node.this)
         target = _unwrap(node.expression)

@@ -353,7 +353,7 @@ def coerce_key_value(
             except (ValueError, TypeError, ArithmeticError):
                 pass
     where = f"/id/{field.name}" if path is None else path
-    raise ValidationError([Issue(where, f"expected a {field.kind} value, got {value!r}")])
+    raise ValidationError([Issue(where, f"expected a value of kind {field.kind}, got {value!r}")])
 
 
 def enum_types(spec: EntitySpec) -> dict[str, type[enum.Enum]]:

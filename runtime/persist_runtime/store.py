@@ -527,6 +527,31 @@ class Store:
         decode, from_values = plan.decode_row, plan.spec.from_values
         return [from_values(decode(row)) for row in rows]
 
+    def list_versioned(
+        self,
+        ref: SpecRef,
+        where: Mapping[str, object] | None = None,
+        *,
+        order_by: str | Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Versioned]:
+        """Like ``list``, with each entity's row version."""
+        plan = self.plan(ref)
+        ph = self.dialect.placeholder
+        with self.transaction() as cur:
+            entities = self.list(ref, where, order_by=order_by, limit=limit, offset=offset)
+            cur.execute(
+                f"SELECT entity_id, version FROM __persist_versions WHERE table_name = {ph}",
+                (plan.spec.table,),
+            )
+            versions = {str(k): int(v) for k, v in cur.fetchall()}
+        to_values = plan.spec.to_values
+        return [
+            Versioned(e, versions.get(plan.key_text(plan.key_of(to_values(e))), 1))
+            for e in entities
+        ]
+
     def count(self, ref: SpecRef, where: Mapping[str, object] | None = None) -> int:
         """Return how many entities match ``where`` (as in ``list``)."""
         plan = self.plan(ref)

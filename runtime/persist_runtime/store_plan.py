@@ -26,7 +26,7 @@ from .dialects import Dialect, quote_identifier
 from .errors import Issue, ValidationError
 from .spec import CommandSpec, EntitySpec, FieldSpec
 
-__all__ = ["TablePlan", "build_plan", "canonical_json"]
+__all__ = ["TablePlan", "build_plan", "canonical_json", "entity_key_json"]
 
 
 def _json_form(field: FieldSpec, value: Any) -> Any:
@@ -220,6 +220,14 @@ def build_plan(spec: EntitySpec, dialect: Dialect) -> TablePlan:
         command_types={c.type: c for c in spec.commands},
         rowid_bulk=rowid_bulk,
     )
+
+
+def entity_key_json(spec: EntitySpec, entity: Any) -> Any:
+    """Return ``entity``'s key in JSON form (a scalar, or a list for composite keys)."""
+    values = spec.to_values(entity)
+    by_name = {f.name: (f, values[i]) for i, f in enumerate(spec.fields)}
+    forms = [_json_form(*by_name[name]) for name in spec.primary_key]
+    return forms[0] if len(forms) == 1 else forms
 
 
 def canonical_json(value: Any) -> str:

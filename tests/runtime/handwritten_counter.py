@@ -276,13 +276,13 @@ def create_counter(draft: CounterDraft, *, id: int) -> Counter:
 def apply_patch(counter: Counter, patch: CounterPatch) -> frozenset[str]:
     """Apply ``patch``; return the changed fields."""
     changed: set[str] = set()
-    if not isinstance(patch.name, Unset) and patch.name != counter.name:
+    if patch.name is not UNSET and patch.name != counter.name:
         counter.name = patch.name
         changed.add("name")
-    if not isinstance(patch.value, Unset) and patch.value != counter.value:
+    if patch.value is not UNSET and patch.value != counter.value:
         counter.value = patch.value
         changed.add("value")
-    if not isinstance(patch.updated_at, Unset) and patch.updated_at != counter.updated_at:
+    if patch.updated_at is not UNSET and patch.updated_at != counter.updated_at:
         counter.updated_at = patch.updated_at
         changed.add("updated_at")
     return frozenset(changed)

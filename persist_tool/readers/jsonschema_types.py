@@ -30,7 +30,6 @@ _STRING_FORMATS: dict[str, Callable[[], ir.FieldType]] = {
     "uuid": ir.UuidType,
     "byte": ir.BytesType,
     "binary": ir.BytesType,
-    "decimal": ir.DecimalType,
 }
 _INTEGER_BITS = {
     "int8": 16,
@@ -182,6 +181,8 @@ def _string(view: View, scope: str, enums: EnumNames) -> tuple[ir.FieldType, ir.
     strings = view.strings
     fmt = strings.get("format")
     field_type: ir.FieldType = ir.StringType(format=fmt if isinstance(fmt, str) else None)
+    if fmt == "decimal":  # decimals travel as strings; their bounds are numeric
+        return _numeric(view, ir.DecimalType())
     if isinstance(fmt, str) and fmt in _STRING_FORMATS:
         field_type = _STRING_FORMATS[fmt]()
     elif strings.get("contentEncoding") == "base64":

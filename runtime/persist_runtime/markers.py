@@ -9,11 +9,12 @@ runs unchanged with or without the generator. Use them inside ``typing.Annotated
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 __all__ = [
+    "Generated",
     "Immutable",
     "Index",
     "MaxLen",
@@ -59,6 +60,17 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class Generated:
+    """Mark a field whose value the database makes on insert with ``DEFAULT <sql>``.
+
+    ``Annotated[datetime, Generated()]`` is a ``DEFAULT CURRENT_TIMESTAMP`` column; the field
+    is left out of the ``Draft``. For keys use ``PrimaryKey(auto=True)``.
+    """
+
+    sql: str = "CURRENT_TIMESTAMP"
+
+
+@dataclass(frozen=True, slots=True)
 class MaxLen:
     """Limit a string (or list) to ``n`` characters (items)."""
 
@@ -76,15 +88,24 @@ class RenamedFrom:
 
 
 def entity(
-    *, table: str | None = None, schema_version: int = 1, name: str | None = None
+    *,
+    table: str | None = None,
+    schema_version: int = 1,
+    name: str | None = None,
+    unique: Sequence[Sequence[str]] = (),
 ) -> Callable[[type[_T]], type[_T]]:
-    """Mark a class as a persisted entity stored in ``table`` at ``schema_version``."""
+    """Mark a class as a persisted entity stored in ``table`` at ``schema_version``.
+
+    ``unique`` lists multi-field unique constraints by field name
+    (``unique=[("customer_id", "currency")]``); single fields use the ``Unique`` marker.
+    """
 
     def mark(cls: type[_T]) -> type[_T]:
         cls.__persist_entity__ = {  # type: ignore[attr-defined]
             "table": table,
             "schema_version": schema_version,
             "name": name or cls.__name__,
+            "unique": tuple(tuple(group) for group in unique),
         }
         return cls
 

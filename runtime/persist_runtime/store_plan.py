@@ -69,14 +69,15 @@ class TablePlan:
     # ------------------------------------------------------------------ keys
 
     def key_values(self, key: object) -> tuple[Any, ...]:
-        """Return the primary-key values of ``key`` (a scalar, or a tuple for composite keys).
+        """Return the primary-key values of ``key`` (a scalar or 1-tuple, a tuple for composite
+        keys).
 
         Values in JSON form (a UUID as a string...) are converted; anything else that does
         not fit raises ``ValidationError``.
         """
         n = len(self.pk_fields)
         if n == 1:
-            parts: tuple[Any, ...] = (key,)
+            parts: tuple[Any, ...] = key if isinstance(key, tuple) and len(key) == 1 else (key,)
         elif isinstance(key, (tuple, list)) and len(key) == n:
             parts = tuple(key)
         else:

@@ -29,6 +29,8 @@ from .journal import Journal, JournalRecord
 from .snapshot import RecordUpgrader, Snapshot, SnapshotRecord, SnapshotType, read_snapshot
 from .store import CommandResult, IdempotencyError, Store, UnknownEntityError, Versioned
 from .store_files import RestoreReport
+from .migrations import MigrationPlan, MigrationPlanError, MigrationStep
+from .migration_db import AppliedStep, DbTarget, MigrationApplyError
 
 API_VERSION = "1.0.0"
 """Version of this public API (semantic versioning; generated code checks the major)."""
@@ -72,4 +74,11 @@ __all__ = [
     "UnknownEntityError",
     "Versioned",
     "read_snapshot",
+    # migrations
+    "AppliedStep",
+    "DbTarget",
+    "MigrationApplyError",
+    "MigrationPlan",
+    "MigrationPlanError",
+    "MigrationStep",
 ]

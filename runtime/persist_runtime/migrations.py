@@ -1,0 +1,530 @@
+"""Migration steps and plans: upgrade stored records, journaled commands and databases.
+
+A ``MigrationStep`` takes one entity from one schema version to a later one: SQL per
+dialect, ``migrate_state(record) -> record`` for stored JSON records (snapshots), and
+command migrations for journaled commands. A ``MigrationPlan`` is a validated set of steps:
+per entity a contiguous chain (no gaps, no duplicates, no overlaps, nothing past the current
+version), checked when the plan is built so a broken chain fails at import, not halfway
+through a restore.
+
+* ``plan.upgrade_record(entity, record, from_version)`` runs the state upgrades from
+  ``from_version`` to the current version. The chain for every starting version is composed
+  once when the plan is built, so an upgrade is two dictionary lookups and the step calls.
+* ``plan.upgrade_command(entity, name, payload, payload_version)`` maps a legacy command
+  through every later step's command migrations.
+* ``plan.apply(store)`` brings a database up to date (see ``persist_runtime.migration_db``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import CodeType, MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from .errors import MigrationError
+
+if TYPE_CHECKING:
+    from .migration_db import AppliedStep, MigrationTarget
+    from .spec import EntitySpec
+
+__all__ = [
+    "CommandMigration",
+    "MigrationPlan",
+    "MigrationPlanError",
+    "MigrationStep",
+    "StateMigration",
+]
+
+StateMigration: TypeAlias = Callable[[dict[str, Any]], dict[str, Any]]
+"""Upgrade one stored record (the entity's fields as JSON values) by one step."""
+CommandMigration: TypeAlias = Callable[
+    [dict[str, Any]], tuple[str, dict[str, Any], int]
+]
+"""Map a legacy command's payload to ``(new name, new payload, new payload version)``."""
+
+_DIALECT_ALIASES = {"postgresql": "postgres", "pg": "postgres", "mariadb": "mysql"}
+
+
+def canonical_dialect(name: str) -> str:
+    """Return the dialect name the runtime uses (``postgresql`` -> ``postgres``)."""
+    return _DIALECT_ALIASES.get(name, name)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStep:
+    """Take one entity from ``from_version`` to ``to_version``.
+
+    * ``sql``: statements per dialect (``{"sqlite": [...], "postgres": [...], ...}``),
+      run in order; a step without SQL changes only stored records.
+    * ``migrate_state``: upgrades a stored record; ``None`` means records are unchanged.
+      It may mutate and return its argument or build a new dict.
+    * ``commands``: ``{(legacy name, payload_version): fn(payload) -> (name, payload,
+      payload_version)}`` for commands this step changes or removes.
+    * ``destructive``: the step loses data (``apply(allow_destructive=False)`` refuses it).
+    * ``stub``: the step still needs a person to write it (``apply`` refuses it; upgrading
+      a record through it raises ``MigrationError``).
+    * ``table``: the entity's table after the step (default: from the plan's specs);
+      ``previous_table`` when the step renames the table.
+    """
+
+    entity: str
+    from_version: int
+    to_version: int
+    sql: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    migrate_state: StateMigration | None = None
+    commands: Mapping[tuple[str, int], CommandMigration] = field(default_factory=dict)
+    destructive: bool = False
+    stub: bool = False
+    table: str | None = None
+    previous_table: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        sql = {canonical_dialect(d): tuple(s) for d, s in self.sql.items()}
+        object.__setattr__(self, "sql", MappingProxyType(sql))
+        object.__setattr__(self, "commands", MappingProxyType(dict(self.commands)))
+
+    @property
+    def label(self) -> str:
+        """Return ``Entity v1 -> v2`` (for messages)."""
+        return f"{self.entity} v{self.from_version} -> v{self.to_version}"
+
+    def statements(self, dialect: str) -> tuple[str, ...]:
+        """Return the step's statements for ``dialect`` (``MigrationError`` if it has none).
+
+        A step without any SQL has no statements in every dialect; a step with SQL for some
+        dialects but not this one cannot run here.
+        """
+        if not self.sql:
+            return ()
+        try:
+            return tuple(self.sql[canonical_dialect(dialect)])
+        except KeyError:
+            have = ", ".join(sorted(self.sql))
+            raise MigrationError(
+                f"{self.label} has no SQL for {dialect} (it has {have})"
+            ) from None
+
+    def problems(self) -> list[str]:
+        """Return what is wrong with the step on its own (types, versions, command keys)."""
+        out: list[str] = []
+        versions = (self.from_version, self.to_version)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
+            return [f"{self.entity}: versions must be integers, got {versions!r}"]
+        if self.from_version < 1:
+            out.append(f"{self.label}: from_version must be at least 1")
+        if self.to_version <= self.from_version:
+            out.append(f"{self.label}: to_version must be greater than from_version")
+        if self.migrate_state is not None and not callable(self.migrate_state):
+            out.append(f"{self.label}: migrate_state is not callable")
+        for dialect, statements in self.sql.items():
+            if any(not isinstance(s, str) or not s.strip() for s in statements):
+                out.append(
+                    f"{self.label}: {dialect} SQL holds an empty or non-text statement"
+                )
+        for key, fn in self.commands.items():
+            ok = (
+                isinstance(key, tuple)
+                and len(key) == 2
+                and isinstance(key[0], str)
+                and isinstance(key[1], int)
+                and key[1] >= 1
+            )
+            if not ok:
+                out.append(
+                    f"{self.label}: command key {key!r} is not (name, payload_version)"
+                )
+            if not callable(fn):
+                out.append(
+                    f"{self.label}: command migration for {key!r} is not callable"
+                )
+        return out
+
+
+class MigrationPlanError(MigrationError):
+    """A plan's steps do not form valid chains; ``problems`` lists every one found."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(
+            f"invalid migration plan ({len(self.problems)} problem(s)):\n{lines}"
+        )
+
+
+def _identity(record: dict[str, Any]) -> dict[str, Any]:
+    return record
+
+
+def _compose(fns: Sequence[StateMigration]) -> StateMigration:
+    """Return one function running ``fns`` in order, with as few extra calls as possible."""
+    if not fns:
+        return _identity
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        f1, f2 = fns
+        return lambda r: f2(f1(r))
+    if len(fns) == 3:
+        f1, f2, f3 = fns
+        return lambda r: f3(f2(f1(r)))
+    chain = tuple(fns)
+
+    def chained(r: dict[str, Any]) -> dict[str, Any]:
+        for fn in chain:
+            r = fn(r)
+        return r
+
+    return chained
+
+
+def _code_of(fn: Callable[..., Any]) -> CodeType | None:
+    code = getattr(fn, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
+class MigrationPlan:
+    """A validated set of migration steps, per entity a contiguous chain.
+
+    ``current`` maps entity names to the schema version the code is at: a step past it is
+    an error, and a chain must reach it. ``tables`` maps entity names to table names for
+    steps that do not name theirs. ``MigrationPlan.for_specs(steps, specs)`` takes both
+    from generated ``EntitySpec`` objects. ``MigrationPlanError`` lists every problem.
+    """
+
+    __slots__ = (
+        "_chains",
+        "_codes",
+        "_commands",
+        "_current",
+        "_steps",
+        "_tables",
+        "_targets",
+        "_upgraders",
+    )
+
+    def __init__(
+        self,
+        steps: Iterable[MigrationStep],
+        *,
+        current: Mapping[str, int] | None = None,
+        tables: Mapping[str, str] | None = None,
+    ) -> None:
+        given = list(steps)
+        problems = [p for s in given for p in s.problems()]
+        if any(not isinstance(s, MigrationStep) for s in given):
+            raise MigrationPlanError(["every step must be a MigrationStep"])
+        chains: dict[str, list[MigrationStep]] = {}
+        for s in given:
+            chains.setdefault(s.entity, []).append(s)
+        for entity, chain in chains.items():
+            chain.sort(key=lambda s: (s.from_version, s.to_version))
+            problems += _chain_problems(entity, chain, (current or {}).get(entity))
+        if current is not None:
+            problems += [
+                f"{s.label}: the code knows no entity {s.entity!r}"
+                for s in given
+                if s.entity not in current
+            ]
+        if problems:
+            raise MigrationPlanError(problems)
+        self._steps = tuple(_in_chain_order(given, chains))
+        self._chains = {e: tuple(c) for e, c in chains.items()}
+        self._current = dict(current or {})
+        self._tables = dict(tables or {})
+        self._targets = {
+            e: self._current.get(e, c[-1].to_version if c else 0)
+            for e, c in self._chains.items()
+        }
+        for e, v in self._current.items():
+            self._targets.setdefault(e, v)
+        self._upgraders = self._build_upgraders()
+        self._codes = {
+            e: {
+                code: s
+                for s in c
+                if s.migrate_state and (code := _code_of(s.migrate_state))
+            }
+            for e, c in self._chains.items()
+        }
+        self._commands = {
+            e: tuple((s, s.commands) for s in c if s.commands)
+            for e, c in self._chains.items()
+        }
+
+    @classmethod
+    def for_specs(
+        cls, steps: Iterable[MigrationStep], specs: Iterable[EntitySpec]
+    ) -> MigrationPlan:
+        """Build a plan checked against generated specs (current versions and tables)."""
+        specs = list(specs)
+        return cls(
+            steps,
+            current={s.name: s.schema_version for s in specs},
+            tables={s.name: s.table for s in specs},
+        )
+
+    def _build_upgraders(self) -> dict[str, dict[int, StateMigration]]:
+        out: dict[str, dict[int, StateMigration]] = {}
+        for entity, target in self._targets.items():
+            chain = self._chains.get(entity, ())
+            table: dict[int, StateMigration] = {target: _identity}
+            for i, step in enumerate(chain):
+                fns = [
+                    s.migrate_state for s in chain[i:] if s.migrate_state is not None
+                ]
+                table[step.from_version] = _compose(fns)
+            out[entity] = table
+        return out
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def steps(self) -> tuple[MigrationStep, ...]:
+        """Return every step, each entity's in version order (the order ``apply`` uses)."""
+        return self._steps
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Return the entities the plan has steps for."""
+        return tuple(self._chains)
+
+    def steps_for(self, entity: str) -> tuple[MigrationStep, ...]:
+        """Return the steps of ``entity`` in version order (empty when it has none)."""
+        return self._chains.get(entity, ())
+
+    def target_version(self, entity: str) -> int:
+        """Return the version records of ``entity`` are upgraded to."""
+        try:
+            return self._targets[entity]
+        except KeyError:
+            raise MigrationError(
+                f"the migration plan knows no entity {entity!r}"
+            ) from None
+
+    def table_for(self, step: MigrationStep) -> str:
+        """Return the table ``step`` migrates (its own, else the plan's ``tables``)."""
+        table = step.table or self._tables.get(step.entity)
+        if table is None:
+            raise MigrationError(
+                f"{step.label} names no table and the plan has no spec for {step.entity!r}:"
+                " give the step table=... or build the plan with MigrationPlan.for_specs"
+            )
+        return table
+
+    def with_tables(self, tables: Mapping[str, str]) -> MigrationPlan:
+        """Return this plan also knowing ``tables`` (entity -> table) where it knew none."""
+        merged = {**tables, **self._tables}
+        if merged == self._tables:
+            return self
+        return MigrationPlan(self._steps, current=self._current or None, tables=merged)
+
+    def has_path(self, entity: str, from_version: int) -> bool:
+        """Tell whether records of ``entity`` at ``from_version`` can be upgraded."""
+        return from_version in self._upgraders.get(entity, {})
+
+    @property
+    def stubs(self) -> tuple[MigrationStep, ...]:
+        """Return the steps still waiting for a person to write them."""
+        return tuple(s for s in self._steps if s.stub)
+
+    # ------------------------------------------------------------------ records
+
+    def upgrade_record(
+        self, entity: str, record: Mapping[str, Any], from_version: int
+    ) -> dict[str, Any]:
+        """Return ``record`` (fields of ``entity`` at ``from_version``) at the current version.
+
+        Raises ``MigrationError`` when there is no path (unknown entity, a version older
+        than the first step or newer than the code) or when a step fails (naming it).
+        """
+        try:
+            upgrade = self._upgraders[entity][from_version]
+        except KeyError:
+            raise self._no_path(entity, from_version) from None
+        try:
+            return upgrade(record)  # type: ignore[arg-type]
+        except Exception as error:
+            raise self._step_failure(entity, from_version, error) from error
+
+    def upgrade_records(
+        self, entity: str, records: Iterable[Mapping[str, Any]], from_version: int
+    ) -> list[dict[str, Any]]:
+        """Upgrade many records of one entity and version (one lookup for all)."""
+        try:
+            upgrade = self._upgraders[entity][from_version]
+        except KeyError:
+            raise self._no_path(entity, from_version) from None
+        try:
+            return [upgrade(r) for r in records]  # type: ignore[arg-type]
+        except Exception as error:
+            raise self._step_failure(entity, from_version, error) from error
+
+    def _no_path(self, entity: str, from_version: int) -> MigrationError:
+        if entity not in self._targets:
+            return MigrationError(f"the migration plan knows no entity {entity!r}")
+        target = self._targets[entity]
+        if from_version > target:
+            return MigrationError(
+                f"{entity} record at schema version {from_version} is newer than the code"
+                f" (version {target}): upgrade the code first"
+            )
+        starts = sorted(self._upgraders[entity])
+        return MigrationError(
+            f"no migration path for {entity} from schema version {from_version} to {target}"
+            f" (steps start at versions {', '.join(map(str, starts))})"
+        )
+
+    def _step_failure(
+        self, entity: str, from_version: int, error: Exception
+    ) -> MigrationError:
+        step = self._failed_step(entity, error.__traceback__)
+        where = step.label if step is not None else f"{entity} from v{from_version}"
+        if isinstance(error, MigrationError) and step is None:
+            return error
+        if isinstance(error, NotImplementedError) or (step is not None and step.stub):
+            return MigrationError(
+                f"{where}: the state migration is not written yet: {error}"
+            )
+        return MigrationError(
+            f"{where}: migrate_state failed: {type(error).__name__}: {error}"
+        )
+
+    def _failed_step(
+        self, entity: str, tb: TracebackType | None
+    ) -> MigrationStep | None:
+        codes = self._codes.get(entity, {})
+        while tb is not None:
+            step = codes.get(tb.tb_frame.f_code)
+            if step is not None:
+                return step
+            tb = tb.tb_next
+        return None
+
+    # ------------------------------------------------------------------ commands
+
+    def upgrade_command(
+        self,
+        entity: str,
+        name: str,
+        payload: Mapping[str, Any],
+        payload_version: int,
+        *,
+        schema_version: int | None = None,
+    ) -> tuple[str, dict[str, Any], int]:
+        """Map a journaled command through every later step's command migrations.
+
+        Returns ``(name, payload, payload_version)``, unchanged when no step maps it.
+        ``schema_version`` (the journal record's) skips the steps before it. Within a step,
+        migrations chain (``(A, 1) -> (A, 2) -> (B, 1)``) until none applies.
+        """
+        current: tuple[str, dict[str, Any], int] = (
+            name,
+            dict(payload),
+            payload_version,
+        )
+        for step, migrations in self._commands.get(entity, ()):
+            if schema_version is not None and step.from_version < schema_version:
+                continue
+            seen: set[tuple[str, int]] = set()
+            while (key := (current[0], current[2])) in migrations:
+                if key in seen:
+                    raise MigrationError(
+                        f"{step.label}: command migrations loop at {key!r}"
+                    )
+                seen.add(key)
+                try:
+                    result = migrations[key](current[1])
+                except Exception as error:
+                    raise MigrationError(
+                        f"{step.label}: command migration for {key[0]!r} payload version"
+                        f" {key[1]} failed: {type(error).__name__}: {error}"
+                    ) from error
+                current = _command_result(step, key, result)
+        return current
+
+    # ------------------------------------------------------------------ databases
+
+    def pending(
+        self, store: Any, *, baseline: Mapping[str, int] | None = None
+    ) -> list[MigrationStep]:
+        """Return the steps ``apply`` would run on ``store``, in order (nothing is changed)."""
+        from .migration_db import pending_steps
+
+        return pending_steps(self, store, baseline=baseline)
+
+    def apply(
+        self,
+        store: MigrationTarget | Any,
+        *,
+        baseline: Mapping[str, int] | None = None,
+        allow_destructive: bool = True,
+    ) -> list[AppliedStep]:
+        """Run every pending step's SQL on ``store`` and record it; return what ran.
+
+        See ``persist_runtime.migration_db.apply_plan`` for transactions, the registry,
+        resuming on MariaDB/MySQL and ``baseline``.
+        """
+        from .migration_db import apply_plan
+
+        return apply_plan(
+            self, store, baseline=baseline, allow_destructive=allow_destructive
+        )
+
+    def __repr__(self) -> str:
+        return f"MigrationPlan({len(self._steps)} steps for {', '.join(self._chains) or 'none'})"
+
+
+def _command_result(step: MigrationStep, key: tuple[str, int], result: Any) -> Any:
+    ok = (
+        isinstance(result, tuple)
+        and len(result) == 3
+        and isinstance(result[0], str)
+        and isinstance(result[1], dict)
+        and isinstance(result[2], int)
+    )
+    if not ok:
+        raise MigrationError(
+            f"{step.label}: command migration for {key!r} must return"
+            f" (name, payload dict, payload_version), got {result!r}"
+        )
+    return result
+
+
+def _chain_problems(
+    entity: str, chain: Sequence[MigrationStep], current: int | None
+) -> list[str]:
+    """Return what breaks ``entity``'s chain (sorted by version): gaps, overlaps, overshoot."""
+    out: list[str] = []
+    for prev, step in itertools.pairwise(chain):
+        if step.from_version == prev.from_version:
+            out.append(
+                f"{entity}: two steps start at v{step.from_version} ({prev.label}, {step.label})"
+            )
+        elif step.from_version < prev.to_version:
+            out.append(f"{entity}: {prev.label} and {step.label} overlap")
+        elif step.from_version > prev.to_version:
+            out.append(
+                f"{entity}: gap between v{prev.to_version} and v{step.from_version}:"
+                f" no step from v{prev.to_version}"
+            )
+    if current is not None and chain:
+        past = [s for s in chain if s.to_version > current]
+        out += [f"{s.label}: goes past the current version {current}" for s in past]
+        last = chain[-1]
+        if not past and last.to_version < current:
+            out.append(
+                f"{entity}: gap between v{last.to_version} and the current version {current}:"
+                f" no step from v{last.to_version}"
+            )
+    return out
+
+
+def _in_chain_order(
+    given: Sequence[MigrationStep], chains: Mapping[str, Sequence[MigrationStep]]
+) -> list[MigrationStep]:
+    """Keep the given interleaving of entities but put each entity's steps in version order."""
+    queues = {e: iter(c) for e, c in chains.items()}
+    return [next(queues[s.entity]) for s in given]

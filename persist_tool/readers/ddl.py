@@ -129,11 +129,17 @@ def read(text: str, options: ReadOptions) -> ReadResult:
                 raise
             failures.append((dialect, error))
     best_dialect, best = max(failures, key=lambda f: _rank(f[1]))
+    if all(
+        (e.location, e.message) == (best.location, best.message) for _, e in failures
+    ):
+        raise best  # every dialect says the same: the dialect is not the problem
     tried = ", ".join(d for d, _ in failures)
-    hint = f"read as {best_dialect} (it got furthest; tried {tried})"
+    hint = (
+        f"read as {best_dialect}, the dialect that got furthest (tried {tried}); "
+        "pass --read-dialect to choose the dialect"
+    )
     if best.hint:
         hint = f"{best.hint}; {hint}"
-    hint += "; pass --read-dialect to choose the dialect"
     raise ir.SourceError(best.location, best.message, hint)
 
 

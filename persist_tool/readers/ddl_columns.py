@@ -70,17 +70,17 @@ class TableSyntax:
         item = items.get(offset) or self._item_at(statement, offset)
         type_node = node.args.get("kind")
         if type_node is None:
-            if self.dialect != "sqlite":
-                raise DdlProblem(offset, f"column {node.name!r} has no type")
-            spec = TypeSpec(ir.StringType() if False else ir.JsonType({}))
-            sql_type = ""
-        else:
-            sql_type = item.type_text if item else type_node.sql(dialect=self.dialect)
-            try:
-                spec = map_type(type_node, sql_type, self.dialect, self.user_types)
-            except TypeProblem as problem:
-                where = item.type_start if item else offset
-                raise DdlProblem(where, problem.message, problem.hint) from None
+            raise DdlProblem(
+                offset,
+                f"column {node.name!r} has no type",
+                "give every column a type: name TYPE [constraints]",
+            )
+        sql_type = item.type_text if item else type_node.sql(dialect=self.dialect)
+        try:
+            spec = map_type(type_node, sql_type, self.dialect, self.user_types)
+        except TypeProblem as problem:
+            where = item.type_start if item else offset
+            raise DdlProblem(where, problem.message, problem.hint) from None
         column = ColumnDraft(
             column=node.name,
             quoted=bool(isinstance(ident, exp.Identifier) and ident.quoted),
@@ -264,6 +264,12 @@ class TableSyntax:
     def _table_constraint(
         self, draft: TableDraft, node: exp.Expression, base: int
     ) -> None:
+        if isinstance(node, exp.Identifier | exp.Column):
+            raise DdlProblem(
+                node_offset(node, base),
+                f"column {node.name!r} has no type",
+                "give every column a type: name TYPE [constraints]",
+            )
         name: str | None = None
         parts: list[exp.Expression] = [node]
         if isinstance(node, exp.Constraint):
@@ -339,7 +345,14 @@ class TableSyntax:
         if prefixes:
             options["prefix_lengths"] = prefixes
         draft.add_index(
-            IndexDraft(index_name, columns, False, first_offset(cols, base), options)
+            IndexDraft(
+                index_name,
+                columns,
+                False,
+                first_offset(cols, base),
+                options,
+                [o for _, o in cols],
+            )
         )
 
     def _foreign_key(

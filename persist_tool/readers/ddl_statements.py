@@ -366,7 +366,14 @@ class DialectReading(TableSyntax):
             options["descending"] = descending
         offset = node_offset(index.this, base) if index.this is not None else base
         draft.add_index(
-            IndexDraft(name, columns, bool(tree.args.get("unique")), offset, options)
+            IndexDraft(
+                name,
+                columns,
+                bool(tree.args.get("unique")),
+                offset,
+                options,
+                [o for _, o in cols],
+            )
         )
 
     def _table_for(

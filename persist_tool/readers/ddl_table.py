@@ -397,6 +397,8 @@ class IndexDraft:
     unique: bool
     offset: int
     options: dict[str, Any] = field(default_factory=dict)
+    column_offsets: list[int] = field(default_factory=list)
+    """Where each column is named (for messages); ``offset`` when empty."""
 
 
 @dataclass(slots=True)
@@ -482,8 +484,10 @@ class TableDraft:
 
     def add_index(self, index: IndexDraft) -> None:
         """Record a secondary index; a second index with the same name is an error."""
+        offsets = index.column_offsets or [index.offset] * len(index.columns)
         index.columns = [
-            self.require(n, index.offset, "INDEX").column for n in index.columns
+            self.require(n, o, "INDEX").column
+            for n, o in zip(index.columns, offsets, strict=True)
         ]
         for other in self.indexes:
             if other.name.casefold() == index.name.casefold():

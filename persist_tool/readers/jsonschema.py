@@ -36,7 +36,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from persist_tool import ir, naming
-from persist_tool.readers.base import Diagnostic, ReadOptions, ReadResult
+from persist_tool.readers.base import ReadOptions, ReadResult
 from persist_tool.readers.jsonschema_bundle import Bundler
 from persist_tool.readers.jsonschema_merge import View, flatten, merge
 from persist_tool.readers.jsonschema_meta import EntityMeta, entity_meta, field_meta
@@ -118,12 +118,10 @@ def _object_branch(root: SchemaNode) -> SchemaNode | None:
         objects = [i for i in range(len(branches)) if _object_view(root.child(keyword, i))]
         if len(objects) == 1:
             others = len(branches) - 1
-            root.workspace.warnings.append(
-                Diagnostic(
-                    root.location(keyword),
-                    f"the root is a {keyword} of an object and {others} other alternative(s); "
-                    "the entity is the object, documents of the other forms are not entities",
-                )
+            root.workspace.warn(
+                root.location(keyword),
+                f"the root is a {keyword} of an object and {others} other alternative(s); "
+                "the entity is the object, documents of the other forms are not entities",
             )
             return root.child(keyword, objects[0])
     return None
@@ -384,12 +382,10 @@ def _default(
         return ir.Default(ir.Default.FACTORY, "dict")
     if _fits(value, field_type):
         return ir.Default(ir.Default.LITERAL, value)
-    node.workspace.warnings.append(
-        Diagnostic(
-            node.location("default"),
-            f"default {value!r} of property {prop!r} is not a valid value of its type; "
-            "the property has no default",
-        )
+    node.workspace.warn(
+        node.location("default"),
+        f"default {value!r} of property {prop!r} is not a valid value of its type; "
+        "the property has no default",
     )
     return None
 

@@ -17,6 +17,7 @@ line, column and pointer.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,6 +32,7 @@ from referencing.jsonschema import (
     DRAFT7,
     DRAFT201909,
     DRAFT202012,
+    UnknownDialect,
     specification_with,
 )
 
@@ -129,7 +131,7 @@ class Workspace:
         self.path = path.resolve() if path.name else Path.cwd() / "schema.json"
         self.display = display
         self.documents: dict[str, Document] = {}
-        self.warnings: list[Diagnostic] = []
+        self._warnings: dict[tuple[str, str], Diagnostic] = {}
         self._resources: dict[str, Resource[Any]] = {}
         data, index = parse_json(text, display)
         if not isinstance(data, dict):
@@ -139,6 +141,7 @@ class Workspace:
                 f"the root of a JSON Schema source must be an object, not {kind}",
                 "entities are object schemas at the root or under $defs/definitions",
             )
+        _check_structure(data, index)
         self.specification = self._specification(data, index, None)
         self.root_document = Document(
             display, data, index, _dialect(self.specification), self.specification
@@ -153,6 +156,15 @@ class Workspace:
             resolver = resolver.in_subresource(resource)
         self.root = SchemaNode(data, resolver, self.root_document, "", self)
 
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The warnings met so far, each once, in the order first met."""
+        return list(self._warnings.values())
+
+    def warn(self, location: Location, message: str) -> None:
+        """Record a warning (the same warning at the same place is kept once)."""
+        self._warnings.setdefault((str(location), message), Diagnostic(location, message))
+
     # ------------------------------------------------------------------ documents
 
     def _specification(
@@ -166,12 +178,10 @@ class Workspace:
             raise SourceError(index.location("/$schema"), "$schema must be a string (a URI)")
         try:
             return specification_with(dialect)
-        except referencing.exceptions.CannotDetermineSpecification:
-            self.warnings.append(
-                Diagnostic(
-                    index.location("/$schema"),
-                    f"unknown $schema {dialect!r}; reading it as {_dialect(fallback)}",
-                )
+        except (referencing.exceptions.CannotDetermineSpecification, UnknownDialect):
+            self.warn(
+                index.location("/$schema"),
+                f"unknown $schema {dialect!r}; reading it as {_dialect(fallback)}",
             )
             return fallback
 
@@ -184,6 +194,7 @@ class Workspace:
             raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]
         display = _display_beside(self.display, self.path, path)
         data, index = parse_json(path.read_text(encoding="utf-8"), display)
+        _check_structure(data, index)
         spec = (
             self._specification(data, index, self.specification)
             if isinstance(data, dict)
@@ -248,12 +259,10 @@ class Workspace:
         if missing and urlsplit(target).scheme in ("http", "https"):
             # A schema published elsewhere and not available beside this one: its values
             # are accepted as any JSON, and the reader says so.
-            self.warnings.append(
-                Diagnostic(
-                    location,
-                    f"{keyword} {ref!r} names a remote schema that is not available locally "
-                    f"({urldefrag(target)[0]}); its values are accepted as any JSON",
-                )
+            self.warn(
+                location,
+                f"{keyword} {ref!r} names a remote schema that is not available locally "
+                f"({urldefrag(target)[0]}); its values are accepted as any JSON",
             )
             return SchemaNode(True, node.resolver, node.document, node.pointer, self)
         reason = "the document it names does not exist" if missing else _reason(exc)
@@ -303,3 +312,53 @@ def _display_beside(display: str, path: Path, other: Path) -> str:
     except ValueError:
         return str(other)
     return str(PurePosixPath(display).parent / relative.as_posix())
+
+
+_SCHEMA_ONE = frozenset(
+    {
+        "additionalProperties",
+        "additionalItems",
+        "contains",
+        "propertyNames",
+        "not",
+        "if",
+        "then",
+        "else",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "contentSchema",
+        "items",
+    }
+)
+_SCHEMA_MAP = frozenset(
+    {"properties", "patternProperties", "dependentSchemas", "$defs", "definitions", "dependencies"}
+)
+_SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
+
+
+def _check_structure(data: Any, index: PositionIndex) -> None:
+    """Report the first place a sub-schema is expected but something else is written."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        schema, pointer = stack.pop()
+        if isinstance(schema, bool):
+            continue
+        if not isinstance(schema, dict):
+            raise SourceError(
+                index.location(pointer),
+                f"expected a schema (an object or a boolean), got {json.dumps(schema)[:40]}",
+            )
+        for keyword, value in schema.items():
+            at = f"{pointer}/{escape_pointer(keyword)}"
+            if keyword in _SCHEMA_LIST and isinstance(value, list):
+                stack.extend((v, f"{at}/{i}") for i, v in enumerate(value))
+            elif keyword in _SCHEMA_MAP:
+                if not isinstance(value, dict):
+                    raise SourceError(index.location(at), f"{keyword} must be an object")
+                stack.extend(
+                    (v, f"{at}/{escape_pointer(k)}")
+                    for k, v in value.items()
+                    if not (keyword == "dependencies" and isinstance(v, list))
+                )
+            elif keyword in _SCHEMA_ONE:
+                stack.append((value, at))

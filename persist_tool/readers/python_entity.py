@@ -60,6 +60,8 @@ class EntityOptions:
     table: str | None = None
     schema_version: int = 1
     name: str | None = None
+    unique: tuple[tuple[str, ...], ...] = ()
+    unique_location: ir.Location | None = None
 
 
 @dataclass(slots=True)
@@ -95,8 +97,14 @@ def entity_options(scope: ModuleScope, decorator: ast.expr | None) -> EntityOpti
             "@entity must be called",
             'write @entity() or @entity(table="...", schema_version=1)',
         )
-    allowed = {"table": "table name", "schema_version": "schema version", "name": "entity name"}
+    allowed = {
+        "table": "table name",
+        "schema_version": "schema version",
+        "name": "entity name",
+        "unique": "multi-field unique constraints",
+    }
     args = bind_call(scope, decorator, "entity", allowed)
+    unique_node = args.pop("unique", None)
     values: dict[str, object] = {}
     for key, node in args.items():
         try:
@@ -117,7 +125,26 @@ def entity_options(scope: ModuleScope, decorator: ast.expr | None) -> EntityOpti
         table=values.get("table"),  # type: ignore[arg-type]
         schema_version=values.get("schema_version", 1),  # type: ignore[arg-type]
         name=values.get("name"),  # type: ignore[arg-type]
+        unique=_unique_groups(scope, unique_node) if unique_node is not None else (),
+        unique_location=scope.location(unique_node) if unique_node is not None else None,
     )
+
+
+def _unique_groups(scope: ModuleScope, node: ast.expr) -> tuple[tuple[str, ...], ...]:
+    try:
+        value = literal(scope, node)
+    except NotLiteral:
+        value = None
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(group, list | tuple) and group and all(isinstance(n, str) for n in group)
+        for group in value
+    ):
+        raise SourceError(
+            scope.location(node),
+            "unique= must be a literal list of field-name tuples",
+            'write unique=[("customer_id", "currency")]',
+        )
+    return tuple(tuple(str(n) for n in group) for group in value)
 
 
 def read_entity(
@@ -143,6 +170,7 @@ def read_entity(
     fields = tuple(f.field for f in shape.fields.values())
     _check_frozen(name, shape, location)
     primary_key, unique, indexes = _keys(name, table, shape, location)
+    unique += _declared_unique(name, shape, options, unique)
     extra: dict[str, JsonValue] = {
         "python_class": {
             "module": scope.module,
@@ -183,6 +211,28 @@ def _check_frozen(name: str, shape: ClassShape, location: ir.Location) -> None:
             f"entity {name} is frozen: command {command.name} cannot change it",
             "make the class mutable",
         )
+
+
+def _declared_unique(
+    name: str,
+    shape: ClassShape,
+    options: EntityOptions,
+    existing: tuple[tuple[str, ...], ...],
+) -> tuple[tuple[str, ...], ...]:
+    groups: list[tuple[str, ...]] = []
+    for group in options.unique:
+        for field_name in group:
+            if field_name not in shape.fields:
+                raise SourceError(
+                    options.unique_location,
+                    f"unique names {field_name!r}, which is not a field of {name}",
+                    "available: " + ", ".join(shape.fields),
+                )
+        if len(set(group)) != len(group):
+            raise SourceError(options.unique_location, f"unique group {group} repeats a field")
+        if group not in existing and group not in groups:
+            groups.append(group)
+    return tuple(groups)
 
 
 def _keys(
@@ -284,8 +334,10 @@ def _decorated_flavour(scope: ModuleScope, node: ast.ClassDef) -> tuple[str | No
     for decorator in node.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = call.func if call is not None else decorator
-        resolved = scope.resolve(target)
-        qualname = resolved.qualname if isinstance(resolved, External) else ""
+        qualname = ""
+        if not (isinstance(target, ast.Name) and target.id in scope.functions):
+            resolved = scope.resolve(target)
+            qualname = resolved.qualname if isinstance(resolved, External) else ""
         if qualname not in _DECORATORS:
             raise SourceError(
                 scope.location(decorator),

@@ -480,7 +480,7 @@ def _default_hint(info: TypeInfo) -> str:
 
 # --------------------------------------------------------------------------- assembly
 
-_FIELD_MARKERS = frozenset({"PrimaryKey", "Unique", "Index", "Immutable", "RenamedFrom"})
+_FIELD_MARKERS = frozenset({"PrimaryKey", "Unique", "Index"})
 
 
 def _build(
@@ -518,6 +518,15 @@ def _build(
                 generated = True
         elif marker.kind == "Immutable":
             immutable = True
+        elif marker.kind == "Generated":
+            if default is not None and default.kind != ir.Default.SQL:
+                raise SourceError(
+                    marker.location,
+                    f"{what}: a database-generated field cannot also have a Python default",
+                    "drop the default: the database makes the value",
+                )
+            generated = True
+            default = ir.Default(ir.Default.SQL, marker.args["sql"])
         elif marker.kind == "RenamedFrom":
             renamed += tuple(str(n) for n in marker.args["names"])
     if name in renamed:

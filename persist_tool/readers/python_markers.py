@@ -386,7 +386,39 @@ def read_pydantic_field(
     return defaults
 
 
+def _generated(
+    ctx: TypeContext, scope: ModuleScope, expr: ast.expr, call: ast.Call | None, info: TypeInfo
+) -> None:
+    args = bind_call(scope, call, "Generated", {"sql": "SQL default"}, ("sql",)) if call else {}
+    sql: object = "CURRENT_TIMESTAMP"
+    if "sql" in args:
+        try:
+            sql = literal(scope, args["sql"])
+        except NotLiteral:
+            sql = None
+    if not isinstance(sql, str) or not sql.strip():
+        raise error(scope, args["sql"], "Generated(sql=...) must be a non-empty string literal")
+    info.markers.append(Marker("Generated", scope.location(expr), {"sql": sql}))
+
+
+def _utc(
+    ctx: TypeContext, scope: ModuleScope, expr: ast.expr, call: ast.Call | None, info: TypeInfo
+) -> None:
+    if call is not None or not isinstance(info.type, ir.DateTimeType):
+        raise error(
+            scope,
+            expr,
+            f"{ctx.what}: a time zone marker applies to datetime fields only",
+            "write Annotated[datetime, timezone.utc] for zone-aware timestamps",
+        )
+    info.type = ir.DateTimeType(tz=True)
+    info.tz_explicit = True
+
+
 MARKERS: dict[str, MarkerReader] = {
+    "persist_runtime.Generated": _generated,
+    "datetime.timezone.utc": _utc,
+    "datetime.UTC": _utc,
     "persist_runtime.PrimaryKey": _primary_key,
     "persist_runtime.Unique": _flag("Unique"),
     "persist_runtime.Immutable": _flag("Immutable"),

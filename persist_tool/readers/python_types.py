@@ -5,10 +5,12 @@ None`` becomes a string type, nullable, with ``max_length=80`` and a ``unique`` 
 Names are resolved through the module's imports (:mod:`python_scope`), so aliases such as
 ``import datetime as dt`` or ``from persist_runtime import MaxLen as Max`` work.
 
-Datetime time zones: ``pydantic.AwareDatetime`` / ``NaiveDatetime`` say it explicitly; a
-plain ``datetime`` is zone-aware (:data:`DEFAULT_TZ`) unless the field's default factory
-makes naive values (``datetime.now``/``datetime.utcnow`` without a zone), in which case it is
-naive. Stored instants without a zone are ambiguous, so aware is the default.
+Datetime time zones follow the rule of the DDL reader: a timestamp carries a zone only when
+the source says so. ``pydantic.AwareDatetime``, ``Annotated[datetime, timezone.utc]`` (or
+``datetime.UTC``) and a default factory making aware values
+(``lambda: datetime.now(timezone.utc)``) say aware; a plain ``datetime`` and
+``pydantic.NaiveDatetime`` are naive. A factory that contradicts an explicit annotation is an
+error.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from persist_tool.readers.python_values import NotLiteral, literal, read_enum
 
 __all__ = ["DEFAULT_TZ", "json_schema", "read_type"]
 
-DEFAULT_TZ = True
+DEFAULT_TZ = False
 """Whether a plain ``datetime`` annotation means a zone-aware timestamp."""
 
 _MAX_DEPTH = 30

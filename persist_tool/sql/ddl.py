@@ -11,7 +11,9 @@ the rendered clauses out, one table element a line:
 
 Constraint names are derived from the table (``pk_<table>``, ``uq_<table>_<cols>``,
 ``ck_<table>_<column>``, ``fk_<table>_<cols>``, ``ix_<table>_<cols>``) unless the source
-named them, so later migrations can drop them by name in every dialect.
+named them (``Index.name``, foreign key ``name``, ``extra["primary_key_name"]``,
+``extra["unique_names"]`` keyed by comma-joined field names), so later migrations can drop
+them by name in every dialect.
 """
 
 from __future__ import annotations
@@ -149,7 +151,15 @@ def _primary_key(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
         return []  # SQLite's AUTOINCREMENT key is declared on the column itself
     columns = _columns(entity, entity.primary_key, dialect, "primary key")
     body = exp.PrimaryKey(expressions=columns)
-    return [_named(derived_name("pk", entity.table), dialect, body)]
+    if dialect == "mysql":
+        return [body]  # MySQL names every primary key PRIMARY and warns about any other name
+    name = _source_name(entity.extra.get("primary_key_name")) or derived_name("pk", entity.table)
+    return [_named(name, dialect, body)]
+
+
+def _source_name(value: object) -> str | None:
+    """Return a constraint name the source gave (kept so migrations can refer to it)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
@@ -159,7 +169,10 @@ def _uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
         body = exp.UniqueColumnConstraint(
             this=exp.Schema(expressions=_columns(entity, group, dialect, "unique constraint"))
         )
-        name = derived_name("uq", entity.table, tuple(f.column for f in fields))
+        given = entity.extra.get("unique_names")
+        key = ",".join(f.name for f in fields)
+        name = _source_name(given.get(key) if isinstance(given, dict) else None)
+        name = name or derived_name("uq", entity.table, tuple(f.column for f in fields))
         out.append(_named(name, dialect, body))
     return out
 

@@ -14,7 +14,7 @@ CREATE TABLE order_lines (
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
   receipt LONGBLOB,
   `order` SMALLINT NOT NULL DEFAULT 0,
-  CONSTRAINT pk_order_lines PRIMARY KEY (id),
+  PRIMARY KEY (id),
   CONSTRAINT uq_order_lines_OrderId_sku UNIQUE (OrderId, sku),
   CONSTRAINT fk_order_lines_OrderId FOREIGN KEY (OrderId) REFERENCES orders (id) ON DELETE CASCADE,
   CONSTRAINT ck_order_lines_sku CHECK (CHAR_LENGTH(sku) >= 3),

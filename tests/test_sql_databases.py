@@ -1,0 +1,493 @@
+"""Generated DDL in real databases: the corpus schemas created and their data loaded.
+
+Each corpus schema (Chinook from its SQLite, PostgreSQL and MySQL scripts, Northwind from its
+PostgreSQL script) is read with the DDL reader, turned into DDL for every dialect by
+``persist_tool.sql`` and created in SQLite, PostgreSQL and MariaDB. Then the corpus data is
+loaded: verbatim where the data was written for the target dialect, otherwise transpiled
+with sqlglot (identifiers re-spelled as the generated DDL spells them, PostgreSQL ``bytea``
+hex strings turned into binary literals). Every row must load and every table must hold as
+many rows as the data file has for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from persist_tool import ir, sql
+from persist_tool.readers import ReadOptions, get_reader
+from persist_tool.sql.dialects import identifier
+
+# --------------------------------------------------------------------------- corpus
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSource:
+    """A corpus schema script and the data written for it."""
+
+    schema: str
+    dialect: str
+    data: str
+    data_in_reference_order: bool
+    """Whether the data inserts referenced rows first (else keys are added after loading)."""
+
+
+SOURCES: dict[str, CorpusSource] = {
+    "chinook-sqlite": CorpusSource(
+        "ddl/chinook/Chinook_Sqlite.schema.sql",
+        "sqlite",
+        "ddl/chinook/Chinook_Sqlite.data.sql.gz",
+        True,
+    ),
+    "chinook-postgres": CorpusSource(
+        "ddl/chinook/Chinook_PostgreSql.schema.sql",
+        "postgres",
+        "ddl/chinook/Chinook_PostgreSql.data.sql.gz",
+        True,
+    ),
+    "chinook-mysql": CorpusSource(
+        "ddl/chinook/Chinook_MySql.schema.sql",
+        "mysql",
+        "ddl/chinook/Chinook_MySql.data.sql.gz",
+        True,
+    ),
+    # pthom's script inserts order_details before orders and adds its keys afterwards.
+    "northwind": CorpusSource(
+        "ddl/northwind/pthom-postgres-northwind.schema.sql",
+        "postgres",
+        "ddl/northwind/pthom-postgres-northwind.data.sql.gz",
+        False,
+    ),
+}
+
+EXPECTED_TOTALS = {"chinook": 15_607, "northwind": 3_362}
+"""Rows in the data files, as the corpus SOURCES.md and a line count state them."""
+
+
+@functools.cache
+def read_schema(corpus: Path, key: str) -> ir.Schema:
+    """Read a corpus schema with the DDL reader."""
+    source = SOURCES[key]
+    path = corpus / source.schema
+    options = ReadOptions(path=path, display=source.schema, read_dialect=source.dialect)
+    return get_reader("ddl")(path.read_text(encoding="utf-8"), options).schema
+
+
+@functools.cache
+def data_text(corpus: Path, key: str) -> str:
+    """Return the data script of a corpus source."""
+    with gzip.open(corpus / SOURCES[key].data, "rt", encoding="utf-8") as handle:
+        return handle.read()
+
+
+@functools.cache
+def data_inserts(corpus: Path, key: str) -> tuple[exp.Insert, ...]:
+    """Parse the data script with sqlglot in its own dialect."""
+    parsed = sqlglot.parse(data_text(corpus, key), read=SOURCES[key].dialect)
+    inserts = tuple(s for s in parsed if isinstance(s, exp.Insert))
+    assert len(inserts) == len([s for s in parsed if s is not None]), "data holds only INSERTs"
+    return inserts
+
+
+def _insert_table(insert: exp.Insert) -> str:
+    target = insert.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    assert isinstance(table, exp.Table)
+    return table.name
+
+
+def _entity_for(schema: ir.Schema, table: str) -> ir.Entity:
+    """Return the entity of ``table`` (data scripts may spell table names in another case)."""
+    matches = [e for e in schema.entities if e.table.casefold() == table.casefold()]
+    assert len(matches) == 1, f"no single entity for table {table!r}"
+    return matches[0]
+
+
+def expected_counts(corpus: Path, key: str) -> dict[str, int]:
+    """Return the number of rows the data script inserts into each table (by entity table)."""
+    schema = read_schema(corpus, key)
+    counts: dict[str, int] = {}
+    for insert in data_inserts(corpus, key):
+        table = _entity_for(schema, _insert_table(insert)).table
+        counts[table] = counts.get(table, 0) + len(insert.expression.expressions)
+    return counts
+
+
+def split_statements(text: str) -> list[str]:
+    """Split an SQL script into statements, respecting quotes, backslash escapes and comments.
+
+    Used to run a MySQL script statement by statement (PyMySQL runs one at a time).
+    """
+    statements: list[str] = []
+    start = i = 0
+    quote: str | None = None
+    while i < len(text):
+        char = text[i]
+        if quote is not None:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                if text[i + 1 : i + 2] == quote:
+                    i += 1
+                else:
+                    quote = None
+        elif char in "'\"`":
+            quote = char
+        elif text.startswith("--", i) or char == "#":
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            continue
+        elif text.startswith("/*", i):
+            i = text.index("*/", i) + 2
+            continue
+        elif char == ";":
+            statements.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    statements.append(text[start:].strip())
+    return [s for s in statements if s and not _only_comments(s)]
+
+
+def _only_comments(statement: str) -> bool:
+    return not sqlglot.parse(statement, read="mysql") or all(
+        s is None for s in sqlglot.parse(statement, read="mysql")
+    )
+
+
+def _binary_literal(node: exp.Expr, source: str) -> exp.Expr:
+    """Turn a PostgreSQL ``'\\x...'`` bytea literal into a binary literal for other dialects."""
+    if source == "postgres" and isinstance(node, exp.Literal) and node.is_string:
+        text = node.this
+        if text.startswith("\\x"):
+            return exp.HexString(this=text[2:])
+    return node
+
+
+def transpiled_inserts(
+    inserts: Sequence[exp.Insert], schema: ir.Schema, source: str, target: str
+) -> Iterator[str]:
+    """Render the source data's INSERTs for ``target`` against the generated tables.
+
+    Table and column names are re-spelled as the IR spells them (quoted as the generated
+    DDL quotes them); inserts without a column list get one, in field order.
+    """
+    for insert in inserts:
+        entity = _entity_for(schema, _insert_table(insert))
+        target_node = insert.this
+        if isinstance(target_node, exp.Schema):
+            named = [c.name for c in target_node.expressions]
+            fields = [
+                next(f for f in entity.fields if f.column.casefold() == name.casefold())
+                for name in named
+            ]
+        else:
+            fields = list(entity.fields)
+        values = insert.expression.copy()
+        # N'...' is plain text in every target; SQLite does not know the prefix.
+        values = values.transform(
+            lambda n: exp.Literal.string(n.this) if isinstance(n, exp.National) else n
+        )
+        for row in values.expressions:
+            for position, f in enumerate(fields):
+                if isinstance(f.type, ir.BytesType) and target != "postgres":
+                    row.expressions[position].replace(
+                        _binary_literal(row.expressions[position], source)
+                    )
+        node = exp.Insert(
+            this=exp.Schema(
+                this=exp.Table(this=identifier(entity.table, target)),
+                expressions=[identifier(f.column, target) for f in fields],
+            ),
+            expression=values,
+        )
+        yield node.sql(dialect=target)
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class Database:
+    """A connection of one dialect with the few operations the tests need."""
+
+    dialect = ""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str) -> None:
+        """Run one statement."""
+        raise NotImplementedError
+
+    def load_native(self, script: str) -> None:
+        """Run a data script written for this dialect, verbatim."""
+        raise NotImplementedError
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        """Return the rows of a query."""
+        raise NotImplementedError
+
+    def expect_rejection(self, statement: str) -> None:
+        """Run ``statement`` and require the database to refuse it, keeping earlier work."""
+        raise NotImplementedError
+
+    def prepare_load(self, keys_inline: bool) -> None:
+        """Get ready to load data (SQLite: enforce inline foreign keys)."""
+
+    def check_foreign_keys(self) -> None:
+        """Fail when a stored row breaks a foreign key (servers enforced them already)."""
+
+    def count(self, entity: ir.Entity) -> int:
+        """Return the number of rows in the entity's table."""
+        statement = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.Table(this=identifier(entity.table, self.dialect)))
+            .sql(dialect=self.dialect)
+        )
+        return int(self.rows(statement)[0][0])
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def execute(self, statement: str) -> None:
+        self.conn.execute(statement)
+
+    def load_native(self, script: str) -> None:
+        self.conn.executescript(script)
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(statement).fetchall())
+
+    def expect_rejection(self, statement: str) -> None:
+        with pytest.raises(sqlite3.IntegrityError):
+            self.conn.execute(statement)
+
+    def prepare_load(self, keys_inline: bool) -> None:
+        self.conn.execute(f"PRAGMA foreign_keys = {'ON' if keys_inline else 'OFF'}")
+
+    def check_foreign_keys(self) -> None:
+        assert self.rows("PRAGMA foreign_key_check") == []
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def execute(self, statement: str) -> None:
+        self.conn.execute(statement)
+
+    def load_native(self, script: str) -> None:
+        self.conn.execute(script)  # no parameters: the simple protocol runs many statements
+
+    def expect_rejection(self, statement: str) -> None:
+        import psycopg
+
+        errors = (psycopg.errors.IntegrityError, psycopg.errors.DataError)
+        # A savepoint: the failure undoes only this statement.
+        with pytest.raises(errors), self.conn.transaction():
+            self.conn.execute(statement)
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(statement).fetchall())
+
+
+class MysqlDatabase(Database):
+    dialect = "mysql"
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        # Strict: a value that does not fit is an error, never a silent truncation.
+        self.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
+
+    def execute(self, statement: str) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(statement)
+            cursor.execute("SHOW WARNINGS")
+            warnings = cursor.fetchall()
+        assert not warnings, f"{warnings} for {statement[:200]}"
+
+    def load_native(self, script: str) -> None:
+        for statement in split_statements(script):
+            self.execute(statement)
+
+    def expect_rejection(self, statement: str) -> None:
+        import pymysql
+
+        with pytest.raises(pymysql.err.MySQLError), self.conn.cursor() as cursor:
+            cursor.execute(statement)
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(statement)
+            return list(cursor.fetchall())
+
+
+_DATABASES: dict[str, tuple[str, type[Database]]] = {
+    "sqlite": ("sqlite_conn", SqliteDatabase),
+    "postgres": ("pg_conn", PostgresDatabase),
+    "mysql": ("mysql_conn", MysqlDatabase),
+}
+
+
+def open_database(request: pytest.FixtureRequest, dialect: str) -> Database:
+    """Return the test's private database of ``dialect`` (from the conftest fixtures)."""
+    fixture, cls = _DATABASES[dialect]
+    return cls(request.getfixturevalue(fixture))
+
+
+def entity_rows(db: Database, entity: ir.Entity) -> Iterator[dict[str, Any]]:
+    """Yield every row of ``entity``'s table as ``{field name: value}``, in primary key order.
+
+    Values are what the driver returns; this is what a generated ``from_payload`` / the
+    store's ``from_values`` gets to read back.
+    """
+    names = [f.name for f in entity.fields]
+    for row in db.rows(sql.select_statement(entity, db.dialect)):
+        yield dict(zip(names, row, strict=True))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def create_schema(db: Database, schema: ir.Schema, keys_after: bool) -> list[str]:
+    """Create every table and index; return the statements that add foreign keys later."""
+    statements = sql.schema_ddl(schema, db.dialect, foreign_keys_after=keys_after)
+    later = [s for s in statements if s.startswith("ALTER TABLE")]
+    for statement in statements:
+        if statement not in later:
+            db.execute(statement)
+    return later
+
+
+def load_corpus(db: Database, corpus: Path, key: str) -> ir.Schema:
+    """Create a corpus schema in ``db`` and load its data (verbatim or transpiled)."""
+    source = SOURCES[key]
+    schema = read_schema(corpus, key)
+    keys_inline = source.data_in_reference_order
+    later = create_schema(db, schema, keys_after=not keys_inline)
+    db.prepare_load(keys_inline)
+    if source.dialect == db.dialect:
+        db.load_native(data_text(corpus, key))
+    else:
+        for statement in transpiled_inserts(
+            data_inserts(corpus, key), schema, source.dialect, db.dialect
+        ):
+            db.execute(statement)
+    for statement in later:  # adding the keys checks every loaded row against them
+        db.execute(statement)
+    db.check_foreign_keys()
+    return schema
+
+
+def _load_params() -> list[Any]:
+    params = []
+    for key in SOURCES:
+        for dialect in sql.DIALECTS:
+            marks = [] if dialect == "sqlite" else [pytest.mark.db]
+            params.append(pytest.param(key, dialect, marks=marks, id=f"{key}->{dialect}"))
+    return params
+
+
+@pytest.mark.parametrize(("key", "dialect"), _load_params())
+def test_corpus_schema_is_created_and_every_data_row_loads(
+    key: str, dialect: str, request: pytest.FixtureRequest, corpus: Path
+) -> None:
+    db = open_database(request, dialect)
+    schema = load_corpus(db, corpus, key)
+    expected = expected_counts(corpus, key)
+    assert sum(expected.values()) == EXPECTED_TOTALS[key.split("-")[0]]
+    loaded = {e.table: db.count(e) for e in schema.entities}
+    assert loaded == {e.table: expected.get(e.table, 0) for e in schema.entities}
+
+
+@pytest.mark.db
+def test_transpiled_northwind_text_matches_postgres_in_every_dialect(
+    request: pytest.FixtureRequest, corpus: Path
+) -> None:
+    """Strings survive transpiling: backslashes, quotes and newlines read back the same."""
+    texts: dict[str, dict[str, list[Any]]] = {}
+    for dialect in sql.DIALECTS:
+        db = open_database(request, dialect)
+        schema = load_corpus(db, corpus, "northwind")
+        texts[dialect] = {
+            e.table: [
+                {f: v for f, v in row.items() if isinstance(e.get_field(f).type, ir.StringType)}
+                for row in entity_rows(db, e)
+            ]
+            for e in schema.entities
+        }
+    assert texts["sqlite"] == texts["postgres"] == texts["mysql"]
+    address = texts["postgres"]["employees"][0]["address"]
+    assert address == "507 - 20th Ave. E.\\nApt. 2A"  # a backslash and an n, as in the script
+
+
+# --------------------------------------------------------------------------- defaults, checks
+
+TRICKY = "it's a \\ back'slash\n\"quoted\" %s ünï 😀"
+
+
+def _defaults_entity() -> ir.Entity:
+    def f(name: str, type_: ir.FieldType, value: Any, **kwargs: Any) -> ir.Field:
+        return ir.Field(name, name, type_, default=ir.Default("literal", value), **kwargs)
+
+    return ir.Entity(
+        name="Defaulted",
+        table="defaulted",
+        fields=(
+            ir.Field("id", "id", ir.IntegerType(64), generated=True),
+            f("text", ir.StringType(), TRICKY),
+            f("short", ir.StringType(), "x'y", constraints=ir.Constraints(max_length=10)),
+            f("n", ir.IntegerType(32), -3),
+            f("price", ir.DecimalType(10, 2), "1.50"),
+            f("ok", ir.BooleanType(), True),
+            f("tags", ir.ArrayType(ir.StringType()), ["a'b"]),
+            f("status", ir.EnumType("S", ("open", "it's closed")), "it's closed"),
+            f("raw", ir.BytesType(), "3q2+7w=="),
+            ir.Field(
+                "at",
+                "at",
+                ir.DateTimeType(tz=True),
+                generated=True,
+                default=ir.Default("factory", "now"),
+            ),
+        ),
+        primary_key=("id",),
+        doc="Defaults 'quoted' \\ here",
+    )
+
+
+@pytest.mark.parametrize(
+    "dialect",
+    [pytest.param(d, marks=[] if d == "sqlite" else [pytest.mark.db]) for d in sql.DIALECTS],
+)
+def test_defaults_are_stored_exactly_and_checks_are_enforced(
+    dialect: str, request: pytest.FixtureRequest
+) -> None:
+    db = open_database(request, dialect)
+    e = _defaults_entity()
+    for statement in sql.ddl(e, dialect):
+        db.execute(statement)
+    db.execute("INSERT INTO defaulted (short) VALUES ('ok')")
+    (row,) = list(entity_rows(db, e))
+    assert row["text"] == TRICKY
+    assert row["short"] == "ok"
+    assert row["n"] == -3
+    assert Decimal(str(row["price"])) == Decimal("1.50")
+    assert row["ok"] in (True, 1)
+    tags = row["tags"]
+    assert (tags if isinstance(tags, list) else json.loads(tags)) == ["a'b"]
+    assert row["status"] == "it's closed"
+    assert bytes(row["raw"]) == b"\xde\xad\xbe\xef"
+    assert row["at"] is not None
+    db.expect_rejection("INSERT INTO defaulted (status) VALUES ('nope')")
+    db.expect_rejection("INSERT INTO defaulted (short) VALUES ('01234567890')")
+    assert db.count(e) == 1

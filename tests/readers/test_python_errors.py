@@ -47,7 +47,9 @@ CASES: dict[str, Case] = {
         "invalid Python syntax: unexpected indent",
     ),
     "unknown marker class": Case(
-        "class Searchable:\n    pass\n\n" + ENTITY_HEAD + "    name: Annotated[str, Searchable()]\n",
+        "class Searchable:\n    pass\n\n"
+        + ENTITY_HEAD
+        + "    name: Annotated[str, Searchable()]\n",
         8,
         26,
         "unknown marker 'Searchable()'",
@@ -363,8 +365,16 @@ def test_command_line_exits_2_with_the_location_and_no_traceback(tmp_path: Path)
     (package / "__init__.py").write_text("", encoding="utf-8")
     (package / "models.py").write_text(HEADER + case.body, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "persist_tool", "generate", "entity", "pkg/models.py",
-         "-o", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "persist_tool",
+            "generate",
+            "entity",
+            "pkg/models.py",
+            "-o",
+            str(tmp_path / "out"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

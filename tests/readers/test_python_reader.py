@@ -50,7 +50,7 @@ def test_hostile_module_is_read_without_running_it(tmp_path: Path) -> None:
 
 
 def test_hostile_sibling_module_is_parsed_not_imported(tmp_path: Path) -> None:
-    sibling = HOSTILE.replace("@entity(table=\"victims\")\nclass Victim", "class Unused") + (
+    sibling = HOSTILE.replace('@entity(table="victims")\nclass Victim', "class Unused") + (
         "\n\nfrom enum import StrEnum\n\nclass Mood(StrEnum):\n    CALM = 'calm'\n"
     )
     package = write_package(
@@ -187,7 +187,10 @@ def test_attr_s_without_auto_attribs_reads_attr_ib_assignments(tmp_path: Path) -
         read_source(tmp_path, body)
     body = body.replace("attr.ib(type=int)", "attr.ib(type=Annotated[int, PrimaryKey()])")
     entity = only_entity(read_source(tmp_path, body).schema.entities)
-    assert [(f.name, f.type.kind) for f in entity.fields] == [("id", "integer"), ("label", "string")]
+    assert [(f.name, f.type.kind) for f in entity.fields] == [
+        ("id", "integer"),
+        ("label", "string"),
+    ]
     assert entity.get_field("label").default == ir.Default("literal", "x")
 
 

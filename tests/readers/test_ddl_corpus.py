@@ -101,14 +101,22 @@ def test_chinook_has_eleven_tables_eleven_foreign_keys_and_its_keys(
     assert len(schema.entities) == 11
     fks = [fk for e in schema.entities for fk in e.extra.get("foreign_keys", [])]
     assert len(fks) == 11
-    playlist_track = _entity(schema, _chinook_name(name, "PlaylistTrack", "playlist_track"))
+    playlist_track = _entity(
+        schema, _chinook_name(name, "PlaylistTrack", "playlist_track")
+    )
     assert len(playlist_track.primary_key) == 2
     assert all(f.immutable for f in playlist_track.fields)
     track = _entity(schema, _chinook_name(name, "Track", "track"))
     assert len(track.extra["foreign_keys"]) == 3
     refs = {fk["ref_table"] for fk in track.extra["foreign_keys"]}
-    assert refs == {_chinook_name(name, t, s) for t, s in
-                    (("Album", "album"), ("Genre", "genre"), ("MediaType", "media_type"))}
+    assert refs == {
+        _chinook_name(name, t, s)
+        for t, s in (
+            ("Album", "album"),
+            ("Genre", "genre"),
+            ("MediaType", "media_type"),
+        )
+    }
     indexes = sum(len(e.indexes) for e in schema.entities)
     assert indexes == (0 if "Oracle" in name else 11)
 
@@ -135,7 +143,9 @@ def test_chinook_column_types_nullability_and_lengths(corpus: Path, name: str) -
 
 
 def test_chinook_sqlserver_identity_and_schema_qualifier(corpus: Path) -> None:
-    schema, _ = _read(corpus, "chinook/Chinook_SqlServer_AutoIncrementPKs.schema.sql", "tsql")
+    schema, _ = _read(
+        corpus, "chinook/Chinook_SqlServer_AutoIncrementPKs.schema.sql", "tsql"
+    )
     album = _entity(schema, "Album")
     assert album.extra["sql_schema"] == "dbo"
     assert _field(album, "AlbumId").extra["auto_increment"] == "IDENTITY"
@@ -143,8 +153,12 @@ def test_chinook_sqlserver_identity_and_schema_qualifier(corpus: Path) -> None:
 
 
 def test_chinook_postgres_serial_and_identity_keys(corpus: Path) -> None:
-    serial, _ = _read(corpus, "chinook/Chinook_PostgreSql_SerialPKs.schema.sql", "postgres")
-    assert _field(_entity(serial, "album"), "album_id").extra["auto_increment"] == "SERIAL"
+    serial, _ = _read(
+        corpus, "chinook/Chinook_PostgreSql_SerialPKs.schema.sql", "postgres"
+    )
+    assert (
+        _field(_entity(serial, "album"), "album_id").extra["auto_increment"] == "SERIAL"
+    )
     identity, _ = _read(
         corpus, "chinook/Chinook_PostgreSql_AutoIncrementPKs.schema.sql", "postgres"
     )
@@ -183,15 +197,22 @@ def test_sakila_mysql_enum_set_unsigned_keys_and_unique(corpus: Path) -> None:
     rental = _entity(schema, "rental")
     assert rental.unique == (("rental_date", "inventory_id", "customer_id"),)
     assert _entity(schema, "film_actor").primary_key == ("actor_id", "film_id")
-    payment_fk = [
-        fk for fk in _entity(schema, "payment").extra["foreign_keys"]
+    payment_fk = next(
+        fk
+        for fk in _entity(schema, "payment").extra["foreign_keys"]
         if fk["name"] == "fk_payment_rental"
-    ][0]
+    )
     assert payment_fk == {
-        "columns": ["rental_id"], "ref_table": "rental", "ref_columns": ["rental_id"],
-        "on_delete": "SET NULL", "on_update": "CASCADE", "name": "fk_payment_rental",
+        "columns": ["rental_id"],
+        "ref_table": "rental",
+        "ref_columns": ["rental_id"],
+        "on_delete": "SET NULL",
+        "on_update": "CASCADE",
+        "name": "fk_payment_rental",
     }
-    assert warnings >= 6 + 3 + 5  # views, triggers and routines are skipped, one warning each
+    assert (
+        warnings >= 6 + 3 + 5
+    )  # views, triggers and routines are skipped, one warning each
 
 
 def test_sakila_postgres_enum_type_domain_inheritance_and_arrays(corpus: Path) -> None:
@@ -205,7 +226,10 @@ def test_sakila_postgres_enum_type_domain_inheritance_and_arrays(corpus: Path) -
     assert _field(film, "rating").default == ir.Default("literal", "G")
     release_year = _field(film, "release_year")
     assert release_year.type == ir.IntegerType(32)
-    assert (release_year.constraints.minimum, release_year.constraints.maximum) == (1901, 2155)
+    assert (release_year.constraints.minimum, release_year.constraints.maximum) == (
+        1901,
+        2155,
+    )
     assert _field(film, "special_features").type == ir.ArrayType(ir.StringType())
     film_id = _field(film, "film_id")
     assert film_id.generated and film_id.extra["auto_increment"] == "SEQUENCE"
@@ -234,8 +258,12 @@ def test_sakila_sqlite_check_in_becomes_an_enum(corpus: Path) -> None:
 # --------------------------------------------------------------------------- Northwind
 
 
-def test_northwind_keys_from_alter_table_and_foreign_keys_without_columns(corpus: Path) -> None:
-    schema, _ = _read(corpus, "northwind/pthom-postgres-northwind.schema.sql", "postgres")
+def test_northwind_keys_from_alter_table_and_foreign_keys_without_columns(
+    corpus: Path,
+) -> None:
+    schema, _ = _read(
+        corpus, "northwind/pthom-postgres-northwind.schema.sql", "postgres"
+    )
     assert len(schema.entities) == 14
     fks = [fk for e in schema.entities for fk in e.extra.get("foreign_keys", [])]
     assert len(fks) == 13

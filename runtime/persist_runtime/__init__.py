@@ -14,6 +14,7 @@ from .errors import (
     PersistError,
     ValidationError,
 )
+from .journal import Journal, JournalRecord
 from .markers import (
     Immutable,
     Index,
@@ -24,13 +25,12 @@ from .markers import (
     command,
     entity,
 )
-from .spec import DIALECTS, CommandSpec, EntitySpec, FieldSpec, IndexSpec
-from .journal import Journal, JournalRecord
+from .migration_db import AppliedStep, DbTarget, MigrationApplyError
+from .migrations import MigrationPlan, MigrationPlanError, MigrationStep
 from .snapshot import RecordUpgrader, Snapshot, SnapshotRecord, SnapshotType, read_snapshot
+from .spec import DIALECTS, CommandSpec, EntitySpec, FieldSpec, IndexSpec
 from .store import CommandResult, IdempotencyError, Store, UnknownEntityError, Versioned
 from .store_files import RestoreReport
-from .migrations import MigrationPlan, MigrationPlanError, MigrationStep
-from .migration_db import AppliedStep, DbTarget, MigrationApplyError
 
 API_VERSION = "1.0.0"
 """Version of this public API (semantic versioning; generated code checks the major)."""

@@ -19,7 +19,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
 from uuid import UUID
@@ -75,8 +75,10 @@ def json_default(value: object) -> object:
 
 
 def dumps(value: object) -> str:
-    """Return compact JSON text of ``value`` (non-ASCII kept, extended types via ``json_default``)."""
-    return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    """Return compact JSON text of ``value`` (non-ASCII kept; see ``json_default``)."""
+    return json.dumps(
+        value, default=json_default, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 # --------------------------------------------------------------------------- converters
@@ -106,9 +108,11 @@ def _to_decimal(scale: int | None) -> Convert:
 
 def _to_datetime(tz: bool) -> Convert:
     def convert(value: Any) -> datetime:
-        out = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        out = (
+            value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        )
         if tz and out.tzinfo is None:
-            out = out.replace(tzinfo=timezone.utc)
+            out = out.replace(tzinfo=UTC)
         return out
 
     return convert
@@ -125,7 +129,9 @@ def _to_time(value: Any) -> time:
         return value
     if isinstance(value, timedelta):  # MySQL TIME comes back as a duration
         seconds = int(value.total_seconds())
-        return time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds)
+        return time(
+            seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds
+        )
     return time.fromisoformat(str(value))
 
 
@@ -153,14 +159,14 @@ def _from_json_text(value: Any) -> Any:
 
 def _utc_text(value: datetime) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.isoformat()
 
 
 def _utc_naive(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _enum_value(value: Any) -> Any:
@@ -342,7 +348,8 @@ def coerce_key_value(
         except ValueError:
             pass
     elif expected is None or (
-        isinstance(value, expected) and not (field.kind == "integer" and isinstance(value, bool))
+        isinstance(value, expected)
+        and not (field.kind == "integer" and isinstance(value, bool))
     ):
         return value
     else:
@@ -353,7 +360,9 @@ def coerce_key_value(
             except (ValueError, TypeError, ArithmeticError):
                 pass
     where = f"/id/{field.name}" if path is None else path
-    raise ValidationError([Issue(where, f"expected a value of kind {field.kind}, got {value!r}")])
+    raise ValidationError(
+        [Issue(where, f"expected a value of kind {field.kind}, got {value!r}")]
+    )
 
 
 def enum_types(spec: EntitySpec) -> dict[str, type[enum.Enum]]:
@@ -414,7 +423,9 @@ def _build(
         )
         fn = factory(column)
         if fn is not None:
-            out.append((index, _nullable(fn) if field.nullable or field.generated else fn))
+            out.append(
+                (index, _nullable(fn) if field.nullable or field.generated else fn)
+            )
     return tuple(out)
 
 
@@ -426,14 +437,20 @@ class RowCodec:
 
     @classmethod
     def encoder(
-        cls, fields: Sequence[FieldSpec], dialect: str, enums: Mapping[str, type[enum.Enum]]
+        cls,
+        fields: Sequence[FieldSpec],
+        dialect: str,
+        enums: Mapping[str, type[enum.Enum]],
     ) -> RowCodec:
         """Build the Python -> database converters for ``fields``."""
         return cls(_build(fields, dialect, ENCODERS, enums))
 
     @classmethod
     def decoder(
-        cls, fields: Sequence[FieldSpec], dialect: str, enums: Mapping[str, type[enum.Enum]]
+        cls,
+        fields: Sequence[FieldSpec],
+        dialect: str,
+        enums: Mapping[str, type[enum.Enum]],
     ) -> RowCodec:
         """Build the database -> Python converters for ``fields``."""
         return cls(_build(fields, dialect, DECODERS, enums))

@@ -201,7 +201,9 @@ class Collection:
             command_spec = next((c for c in spec.commands if c.name == command), None)
             if command_spec is None:
                 out.skipped.append(
-                    Skipped(spec.name, entity_id, f"{spec.name} has no command {command!r}")
+                    Skipped(
+                        spec.name, entity_id, f"{spec.name} has no command {command!r}"
+                    )
                 )
                 continue
             if spec.name not in parsed:
@@ -222,13 +224,18 @@ class Collection:
                 self._apply(member, value, out)
             except PersistError as error:
                 out.failed.append(Failed(spec.name, entity_id, error))
-        return InvokeResult(command, tuple(out.applied), tuple(out.skipped), tuple(out.failed))
+        return InvokeResult(
+            command, tuple(out.applied), tuple(out.skipped), tuple(out.failed)
+        )
 
     def _apply(self, member: Member, command: Any, out: _Invocation) -> None:
         spec = member.spec
         if self.store is not None:
             result = self.store.execute(
-                spec, _key_arg(spec, member.entity), command, expected_version=member.version
+                spec,
+                _key_arg(spec, member.entity),
+                command,
+                expected_version=member.version,
             )
             member.entity, member.version = result.entity, result.version
             changed = result.changed
@@ -239,7 +246,9 @@ class Collection:
 
     # ------------------------------------------------------------------ files and stores
 
-    def snapshot(self, path: str | os.PathLike[str], mode: SnapshotMode = "with_data") -> int:
+    def snapshot(
+        self, path: str | os.PathLike[str], mode: SnapshotMode = "with_data"
+    ) -> int:
         """Write the collection as one snapshot file (atomically); return the record count."""
         types = [SnapshotType.of(s) for s in self._specs.values()]
         records = (
@@ -269,7 +278,9 @@ class Collection:
         known = {s.name: s for s in specs}
         collection = cls(specs, store=store)
         for record in decode_records(snapshot, known, plan):
-            collection._members.append(Member(record.spec, record.entity, record.version))
+            collection._members.append(
+                Member(record.spec, record.entity, record.version)
+            )
         return collection
 
     @classmethod
@@ -312,7 +323,11 @@ class TypedCollection(Collection, Generic[E]):
         """Add ``entity``; it must be of this collection's type."""
         if type(entity) is not self.spec.entity_type:
             raise ValidationError(
-                [Issue("", f"expected a {self.spec.name}, got {type(entity).__name__}")],
+                [
+                    Issue(
+                        "", f"expected a {self.spec.name}, got {type(entity).__name__}"
+                    )
+                ],
                 entity=self.spec.name,
             )
         return super().add(entity, version)

@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,7 +33,13 @@ try:  # POSIX: serialise appends from several processes
 except ImportError:  # pragma: no cover - Windows
     _fcntl = None  # type: ignore[assignment]
 
-__all__ = ["JOURNAL_FORMAT_VERSION", "PATCH_COMMAND", "Journal", "JournalRecord", "utc_now_text"]
+__all__ = [
+    "JOURNAL_FORMAT_VERSION",
+    "PATCH_COMMAND",
+    "Journal",
+    "JournalRecord",
+    "utc_now_text",
+]
 
 JOURNAL_FORMAT_VERSION: Final = 1
 """The ``format_version`` this runtime writes and reads."""
@@ -41,12 +47,18 @@ JOURNAL_FORMAT_VERSION: Final = 1
 PATCH_COMMAND: Final = "Patch"
 """The command name under which ``Store.patch`` journals partial updates."""
 
-_INT_KEYS: Final = ("format_version", "seq", "schema_version", "payload_version", "new_version")
+_INT_KEYS: Final = (
+    "format_version",
+    "seq",
+    "schema_version",
+    "payload_version",
+    "new_version",
+)
 
 
 def utc_now_text() -> str:
     """Return the current UTC time as ISO 8601 text ending in ``Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +99,10 @@ class JournalRecord:
     def to_line(self) -> str:
         """Return the record as one JSON line (without the newline)."""
         return json.dumps(
-            self.to_json(), ensure_ascii=False, separators=(",", ":"), default=json_default
+            self.to_json(),
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=json_default,
         )
 
     @classmethod
@@ -111,10 +126,16 @@ class JournalRecord:
         for key in _INT_KEYS:
             value = data.get(key)
             if not isinstance(value, int) or isinstance(value, bool):
-                issues.append(Issue(f"{where}/{key}", f"expected an integer, got {value!r}"))
+                issues.append(
+                    Issue(f"{where}/{key}", f"expected an integer, got {value!r}")
+                )
         expected = data.get("expected_version")
-        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-            issues.append(Issue(f"{where}/expected_version", "expected an integer or null"))
+        if expected is not None and (
+            not isinstance(expected, int) or isinstance(expected, bool)
+        ):
+            issues.append(
+                Issue(f"{where}/expected_version", "expected an integer or null")
+            )
         for key in ("ts", "entity", "command"):
             if not isinstance(data.get(key), str):
                 issues.append(Issue(f"{where}/{key}", "expected a string"))
@@ -122,9 +143,11 @@ class JournalRecord:
             issues.append(Issue(f"{where}/id", "required property is missing"))
         if not isinstance(data.get("payload"), Mapping):
             issues.append(Issue(f"{where}/payload", "expected an object"))
-        key = data.get("idempotency_key")
-        if key is not None and not isinstance(key, str):
-            issues.append(Issue(f"{where}/idempotency_key", "expected a string or null"))
+        idempotency_key = data.get("idempotency_key")
+        if idempotency_key is not None and not isinstance(idempotency_key, str):
+            issues.append(
+                Issue(f"{where}/idempotency_key", "expected a string or null")
+            )
         if issues:
             raise ValidationError(issues)
         return cls(
@@ -138,7 +161,7 @@ class JournalRecord:
             payload=data["payload"],
             expected_version=expected,
             new_version=data["new_version"],
-            idempotency_key=key,
+            idempotency_key=idempotency_key,
             format_version=data["format_version"],
         )
 

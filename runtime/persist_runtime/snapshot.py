@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final, Literal, Protocol
+from typing import IO, Any, Final, Literal, Protocol, cast
 
 from .codecs import json_default
 from .errors import Issue, MigrationError, ValidationError
@@ -125,7 +125,9 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
@@ -153,7 +155,9 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=json_default)
+    return json.dumps(
+        value, ensure_ascii=False, separators=(", ", ": "), default=json_default
+    )
 
 
 def write_snapshot(
@@ -215,9 +219,13 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         try:
             data = json.load(handle)
         except ValueError as error:
-            raise ValidationError([Issue("", f"{path}: not valid JSON: {error}")]) from None
+            raise ValidationError(
+                [Issue("", f"{path}: not valid JSON: {error}")]
+            ) from None
     if not isinstance(data, Mapping) or data.get("format") != SNAPSHOT_FORMAT:
-        raise ValidationError([Issue("/format", f"{path}: not a {SNAPSHOT_FORMAT} file")])
+        raise ValidationError(
+            [Issue("/format", f"{path}: not a {SNAPSHOT_FORMAT} file")]
+        )
     if data.get("format_version") != SNAPSHOT_FORMAT_VERSION:
         raise MigrationError(
             f"{path}: snapshot format version {data.get('format_version')!r} is not"
@@ -279,7 +287,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     if issues:
         raise ValidationError(issues)
     return Snapshot(
-        mode=mode,
+        mode=cast(SnapshotMode, mode),
         created_at=str(data.get("created_at", "")),
         api_version=api,
         types=tuple(types),
@@ -348,9 +356,15 @@ def decode_records(
         try:
             entity = spec.from_record(fields)
         except ValidationError as error:
-            issues.extend(Issue(f"{where}/fields{x.path}", x.message) for x in error.issues)
+            issues.extend(
+                Issue(f"{where}/fields{x.path}", x.message) for x in error.issues
+            )
             continue
-        out.append(DecodedRecord(spec=spec, id=record.id, version=record.version, entity=entity))
+        out.append(
+            DecodedRecord(
+                spec=spec, id=record.id, version=record.version, entity=entity
+            )
+        )
     if issues:
         raise ValidationError(issues)
     return out

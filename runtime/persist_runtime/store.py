@@ -28,6 +28,8 @@ Any failure rolls the whole transaction back, so the table and its journal never
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -37,7 +39,14 @@ from typing import Any, Final
 
 from .codecs import coerce_key_value, dumps
 from .dialects import Dialect, dialect
-from .errors import ConflictError, Issue, MigrationError, NotFoundError, PersistError, ValidationError
+from .errors import (
+    ConflictError,
+    Issue,
+    MigrationError,
+    NotFoundError,
+    PersistError,
+    ValidationError,
+)
 from .journal import PATCH_COMMAND, JournalRecord, utc_now_text
 from .spec import EntitySpec
 from .store_plan import TablePlan, build_plan, canonical_json
@@ -99,7 +108,9 @@ class Store:
 
     def __init__(self, connection: Any, dialect_name: str | Dialect) -> None:
         self.connection = connection
-        self.dialect = dialect_name if isinstance(dialect_name, Dialect) else dialect(dialect_name)
+        self.dialect = (
+            dialect_name if isinstance(dialect_name, Dialect) else dialect(dialect_name)
+        )
         autocommit = getattr(connection, "autocommit", False)
         self._explicit_begin = not self.dialect.driver_begins or autocommit is True
         self._specs: dict[str, EntitySpec] = {}
@@ -127,7 +138,8 @@ class Store:
             f" WHERE table_name = {ph} AND entity_id = {ph} AND version = {ph}"
         )
         self._sql_version_delete = (
-            f"DELETE FROM __persist_versions WHERE table_name = {ph} AND entity_id = {ph}"
+            "DELETE FROM __persist_versions"
+            f" WHERE table_name = {ph} AND entity_id = {ph}"
         )
 
     # ------------------------------------------------------------------ construction
@@ -150,7 +162,8 @@ class Store:
     @classmethod
     def connect(cls, connection: Any, dialect: str = "postgres") -> Store:
         """Wrap an open connection: psycopg 3 (``"postgres"``), PyMySQL (``"mysql"``) or
-        ``sqlite3`` (``"sqlite"``). The store commits or rolls back after every operation."""
+        ``sqlite3`` (``"sqlite"``). The store commits or rolls back after every operation.
+        """
         return cls(connection, dialect)
 
     def close(self) -> None:
@@ -187,12 +200,14 @@ class Store:
             yield cursor
             self.connection.commit()
         except BaseException as error:
-            try:
+            with contextlib.suppress(
+                Exception
+            ):  # a lost connection: the original error matters
                 self.connection.rollback()
-            except Exception:  # the connection may be gone; the original error matters
-                pass
             if isinstance(error, Exception) and self._is_conflict(error):
-                raise ConflictError(f"transaction lost a race and was rolled back: {error}") from error
+                raise ConflictError(
+                    f"transaction lost a race and was rolled back: {error}"
+                ) from error
             raise
         finally:
             self._depth, self._cursor = 0, None
@@ -266,7 +281,9 @@ class Store:
         self._ready()
         statements = spec.ddl.get(self.dialect.name)
         if not statements:
-            raise MigrationError(f"{spec.name} has no DDL for dialect {self.dialect.name!r}")
+            raise MigrationError(
+                f"{spec.name} has no DDL for dialect {self.dialect.name!r}"
+            )
         created = False
         try:
             with self.transaction() as cur:
@@ -353,8 +370,13 @@ class Store:
             return spec.draft_type.from_payload(draft)
         if not isinstance(draft, spec.draft_type):
             raise ValidationError(
-                [Issue("", f"expected a {spec.draft_type.__name__} or a payload object,"
-                       f" got {type(draft).__name__}")],
+                [
+                    Issue(
+                        "",
+                        f"expected a {spec.draft_type.__name__} or a payload object,"
+                        f" got {type(draft).__name__}",
+                    )
+                ],
                 entity=spec.name,
             )
         return draft
@@ -373,7 +395,9 @@ class Store:
             generated = self._insert(cur, plan, row, draft)
         return spec.from_draft(draft, generated)
 
-    def _insert(self, cur: Any, plan: TablePlan, row: Sequence[Any], draft: Any) -> dict[str, Any]:
+    def _insert(
+        self, cur: Any, plan: TablePlan, row: Sequence[Any], draft: Any
+    ) -> dict[str, Any]:
         cur.execute(plan.insert_sql, row)
         if not plan.generated:
             return {}
@@ -382,11 +406,15 @@ class Store:
             return {f.name: v for f, v in zip(plan.generated, values, strict=True)}
         return self._generated_after_insert(cur, plan, draft)
 
-    def _generated_after_insert(self, cur: Any, plan: TablePlan, draft: Any) -> dict[str, Any]:
+    def _generated_after_insert(
+        self, cur: Any, plan: TablePlan, draft: Any
+    ) -> dict[str, Any]:
         """Read generated values without ``RETURNING``: the key from ``lastrowid``, the rest
         by selecting the new row."""
         spec = plan.spec
-        draft_values = dict(zip(spec.draft_fields, spec.draft_values(draft), strict=True))
+        draft_values = dict(
+            zip(spec.draft_fields, spec.draft_values(draft), strict=True)
+        )
         raw: dict[str, Any] = {}
         key = []
         for f in plan.pk_fields:
@@ -434,7 +462,10 @@ class Store:
                 else:
                     generated = [{}] * len(rows)
             else:
-                generated = [self._insert(cur, plan, r, d) for r, d in zip(rows, items, strict=True)]
+                generated = [
+                    self._insert(cur, plan, r, d)
+                    for r, d in zip(rows, items, strict=True)
+                ]
         if not entities:
             return len(items)
         from_draft = spec.from_draft
@@ -442,7 +473,9 @@ class Store:
 
     # ------------------------------------------------------------------ read
 
-    def _load(self, cur: Any, plan: TablePlan, key: Sequence[Any], key_text: str) -> tuple[Any, int | None] | None:
+    def _load(
+        self, cur: Any, plan: TablePlan, key: Sequence[Any], key_text: str
+    ) -> tuple[Any, int | None] | None:
         cur.execute(plan.select_sql, (plan.spec.table, key_text, *plan.encode_key(key)))
         rows = cur.fetchall()
         if not rows:
@@ -480,7 +513,9 @@ class Store:
         """Return the row version of the entity with key ``id`` (``NotFoundError`` if none)."""
         return self.load(ref, id).version
 
-    def _where(self, plan: TablePlan, where: Mapping[str, object] | None) -> tuple[str, list[Any]]:
+    def _where(
+        self, plan: TablePlan, where: Mapping[str, object] | None
+    ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         for name, value in (where or {}).items():
@@ -490,7 +525,9 @@ class Store:
                 continue
             field = plan.spec.fields[index]
             if field.kind not in ("json", "array", "object"):
-                value = coerce_key_value(field, value, plan.enums.get(name), f"/where/{name}")
+                value = coerce_key_value(
+                    field, value, plan.enums.get(name), f"/where/{name}"
+                )
             clauses.append(f"{column} = {plan.ph}")
             params.append(plan.encode_field(index, value))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -519,7 +556,9 @@ class Store:
             terms.append(f"{column} DESC" if descending else column)
         sql = f"{plan.select_all_sql}{sql_where} ORDER BY {', '.join(terms)}"
         if limit is not None or offset:
-            sql += f" LIMIT {int(limit) if limit is not None else self.dialect.unlimited}"
+            sql += (
+                f" LIMIT {int(limit) if limit is not None else self.dialect.unlimited}"
+            )
             sql += f" OFFSET {int(offset)}"
         with self.transaction() as cur:
             cur.execute(sql, params)
@@ -535,12 +574,14 @@ class Store:
         order_by: str | Sequence[str] = (),
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[Versioned]:
+    ) -> builtins.list[Versioned]:
         """Like ``list``, with each entity's row version."""
         plan = self.plan(ref)
         ph = self.dialect.placeholder
         with self.transaction() as cur:
-            entities = self.list(ref, where, order_by=order_by, limit=limit, offset=offset)
+            entities = self.list(
+                ref, where, order_by=order_by, limit=limit, offset=offset
+            )
             cur.execute(
                 f"SELECT entity_id, version FROM __persist_versions WHERE table_name = {ph}",
                 (plan.spec.table,),
@@ -562,7 +603,9 @@ class Store:
 
     # ------------------------------------------------------------------ delete
 
-    def delete(self, ref: SpecRef, id: object, *, expected_version: int | None = None) -> None:
+    def delete(
+        self, ref: SpecRef, id: object, *, expected_version: int | None = None
+    ) -> None:
         """Delete the entity with key ``id`` (``NotFoundError`` if none; ``ConflictError``
         when ``expected_version`` is given and stale)."""
         plan = self.plan(ref)
@@ -608,8 +651,13 @@ class Store:
         if command_spec is None:
             known = ", ".join(c.name for c in spec.commands)
             raise ValidationError(
-                [Issue("/command", f"{spec.name} has no command {type(command).__name__}"
-                       f" (commands: {known})")],
+                [
+                    Issue(
+                        "/command",
+                        f"{spec.name} has no command {type(command).__name__}"
+                        f" (commands: {known})",
+                    )
+                ],
                 entity=spec.name,
             )
         return self._apply(
@@ -639,8 +687,13 @@ class Store:
             patch = spec.patch_type.from_payload(patch)
         elif not isinstance(patch, spec.patch_type):
             raise ValidationError(
-                [Issue("", f"expected a {spec.patch_type.__name__} or a payload object,"
-                       f" got {type(patch).__name__}")],
+                [
+                    Issue(
+                        "",
+                        f"expected a {spec.patch_type.__name__} or a payload object,"
+                        f" got {type(patch).__name__}",
+                    )
+                ],
                 entity=spec.name,
             )
         return self._apply(
@@ -672,7 +725,12 @@ class Store:
         with self.transaction() as cur:
             if idempotency_key is not None:
                 replay = self._replay(
-                    cur, plan, key_text, command_name, payload_version, payload_text,
+                    cur,
+                    plan,
+                    key_text,
+                    command_name,
+                    payload_version,
+                    payload_text,
                     idempotency_key,
                 )
                 if replay is not None:
@@ -703,9 +761,19 @@ class Store:
                 else None
             )
             params13 = (
-                utc_now_text(), spec.name, spec.table, key_text, dumps(plan.key_json(key)),
-                spec.schema_version, command_name, payload_version, payload_text, version,
-                version + 1, idempotency_key, result,
+                utc_now_text(),
+                spec.name,
+                spec.table,
+                key_text,
+                dumps(plan.key_json(key)),
+                spec.schema_version,
+                command_name,
+                payload_version,
+                payload_text,
+                version,
+                version + 1,
+                idempotency_key,
+                result,
             )
             try:
                 cur.execute(self._sql_journal_insert, params13)
@@ -716,11 +784,22 @@ class Store:
                         " committed first; retry to receive its result"
                     ) from error
                 raise
-            seq = int(cur.fetchall()[0][0]) if self.dialect.insert_returning else int(cur.lastrowid)
-        return CommandResult(entity=entity, version=version + 1, changed=changed, seq=seq)
+            seq = (
+                int(cur.fetchall()[0][0])
+                if self.dialect.insert_returning
+                else int(cur.lastrowid)
+            )
+        return CommandResult(
+            entity=entity, version=version + 1, changed=changed, seq=seq
+        )
 
     def _bump(
-        self, cur: Any, plan: TablePlan, key: Sequence[Any], key_text: str, version: int,
+        self,
+        cur: Any,
+        plan: TablePlan,
+        key: Sequence[Any],
+        key_text: str,
+        version: int,
         has_row: bool,
     ) -> None:
         table = plan.spec.table
@@ -736,17 +815,36 @@ class Store:
             )
 
     def _replay(
-        self, cur: Any, plan: TablePlan, key_text: str, command: str, payload_version: int,
-        payload_text: str, idempotency_key: str,
+        self,
+        cur: Any,
+        plan: TablePlan,
+        key_text: str,
+        command: str,
+        payload_version: int,
+        payload_text: str,
+        idempotency_key: str,
     ) -> CommandResult | None:
         cur.execute(self._sql_idempotency, (idempotency_key,))
         rows = cur.fetchall()
         if not rows:
             return None
-        entity, entity_id, old_command, old_version, old_payload, new_version, seq, result = rows[0]
+        (
+            entity,
+            entity_id,
+            old_command,
+            old_version,
+            old_payload,
+            new_version,
+            seq,
+            result,
+        ) = rows[0]
         spec = plan.spec
         same = (entity, entity_id, old_command, int(old_version), old_payload) == (
-            spec.name, key_text, command, payload_version, payload_text,
+            spec.name,
+            key_text,
+            command,
+            payload_version,
+            payload_text,
         )
         if not same or result is None:
             raise IdempotencyError(
@@ -766,7 +864,11 @@ class Store:
     # ------------------------------------------------------------------ journal
 
     def journal(
-        self, ref: SpecRef | None = None, id: object = None, *, after_seq: int = 0,
+        self,
+        ref: SpecRef | None = None,
+        id: object = None,
+        *,
+        after_seq: int = 0,
         page_size: int = 1000,
     ) -> Iterator[JournalRecord]:
         """Yield the journal in ``seq`` order (optionally one entity type, or one entity).
@@ -793,14 +895,32 @@ class Store:
                 cur.execute(sql, (last, *params))
                 rows = cur.fetchall()
             for row in rows:
-                seq, ts, entity, id_json, schema_version, command, pv, payload, exp, new, ik = row
+                (
+                    seq,
+                    ts,
+                    entity,
+                    id_json,
+                    schema_version,
+                    command,
+                    pv,
+                    payload,
+                    exp,
+                    new,
+                    ik,
+                ) = row
                 last = int(seq)
                 yield JournalRecord(
-                    seq=last, ts=ts, entity=entity, id=json.loads(id_json),
-                    schema_version=int(schema_version), command=command,
-                    payload_version=int(pv), payload=json.loads(payload),
+                    seq=last,
+                    ts=ts,
+                    entity=entity,
+                    id=json.loads(id_json),
+                    schema_version=int(schema_version),
+                    command=command,
+                    payload_version=int(pv),
+                    payload=json.loads(payload),
                     expected_version=None if exp is None else int(exp),
-                    new_version=int(new), idempotency_key=ik,
+                    new_version=int(new),
+                    idempotency_key=ik,
                 )
             if len(rows) < page_size:
                 return
@@ -827,7 +947,9 @@ class Store:
         return the number of records written."""
         from .store_files import write_store_snapshot
 
-        chosen = [self._resolve(s) for s in specs] if specs is not None else list(self.specs)
+        chosen = (
+            [self._resolve(s) for s in specs] if specs is not None else list(self.specs)
+        )
         return write_store_snapshot(self, path, mode, chosen)
 
     def restore(
@@ -866,7 +988,9 @@ def _check_version(spec: EntitySpec, current: int | None) -> None:
     )
 
 
-def _stale(plan: TablePlan, key: Sequence[Any], expected: int, actual: int) -> ConflictError:
+def _stale(
+    plan: TablePlan, key: Sequence[Any], expected: int, actual: int
+) -> ConflictError:
     return ConflictError(
         f"{plan.spec.name} {plan.key_json(key)!r} is at version {actual},"
         f" not the expected version {expected}",

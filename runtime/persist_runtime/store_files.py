@@ -72,10 +72,14 @@ def _records(store: Store, cur: Any, spec: EntitySpec) -> Iterator[SnapshotRecor
             )
 
 
-def write_store_snapshot(store: Store, path: str, mode: str, specs: Sequence[EntitySpec]) -> int:
+def write_store_snapshot(
+    store: Store, path: str, mode: str, specs: Sequence[EntitySpec]
+) -> int:
     """Write ``specs``' tables to a snapshot file, read in one transaction."""
     if mode not in ("with_data", "schema_only"):
-        raise ValueError(f"unknown snapshot mode {mode!r} (expected 'with_data' or 'schema_only')")
+        raise ValueError(
+            f"unknown snapshot mode {mode!r} (expected 'with_data' or 'schema_only')"
+        )
     types = [SnapshotType.of(s) for s in specs]
     with store.transaction() as cur:
 
@@ -95,12 +99,16 @@ def restore_snapshot(
 ) -> RestoreReport:
     """Restore a snapshot into ``store`` (see ``Store.restore``)."""
     if on_conflict not in ON_CONFLICT:
-        raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}")
+        raise ValueError(
+            f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}"
+        )
     snapshot = read_snapshot(path)
     known: dict[str, EntitySpec] = {s.name: s for s in store.specs}
     known.update({s.name: s for s in specs or ()})
     check_types(snapshot, known)
-    decoded = decode_records(snapshot, known, plan) if snapshot.mode == "with_data" else []
+    decoded = (
+        decode_records(snapshot, known, plan) if snapshot.mode == "with_data" else []
+    )
     chosen = [known[t.entity] for t in snapshot.types]
     for spec in chosen:
         store.ensure(spec)
@@ -115,7 +123,11 @@ def restore_snapshot(
 
 
 def _restore_one(
-    store: Store, cur: Any, record: DecodedRecord, on_conflict: str, report: RestoreReport
+    store: Store,
+    cur: Any,
+    record: DecodedRecord,
+    on_conflict: str,
+    report: RestoreReport,
 ) -> None:
     spec = record.spec
     plan = store.plan(spec)
@@ -123,8 +135,13 @@ def _restore_one(
     key = plan.key_of(values)
     if plan.key_json(key) != record.id:
         raise ValidationError(
-            [Issue("/records", f"{spec.name} record id {record.id!r} does not match its"
-                   f" key fields {plan.key_json(key)!r}")],
+            [
+                Issue(
+                    "/records",
+                    f"{spec.name} record id {record.id!r} does not match its"
+                    f" key fields {plan.key_json(key)!r}",
+                )
+            ],
             entity=spec.name,
         )
     key_text = plan.key_text(key)

@@ -64,7 +64,9 @@ class TablePlan:
     rowid_bulk: bool
     """SQLite only: the one generated field is the rowid alias, so a bulk insert's keys are
     the consecutive rowids ending at ``last_insert_rowid()`` (the store holds the write lock)."""
-    _updates: dict[frozenset[str], tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    _updates: dict[frozenset[str], tuple[str, tuple[int, ...]]] = field(
+        default_factory=dict
+    )
 
     # ------------------------------------------------------------------ keys
 
@@ -77,13 +79,20 @@ class TablePlan:
         """
         n = len(self.pk_fields)
         if n == 1:
-            parts: tuple[Any, ...] = key if isinstance(key, tuple) and len(key) == 1 else (key,)
+            parts: tuple[Any, ...] = (
+                key if isinstance(key, tuple) and len(key) == 1 else (key,)
+            )
         elif isinstance(key, (tuple, list)) and len(key) == n:
             parts = tuple(key)
         else:
             names = ", ".join(f.name for f in self.pk_fields)
             raise ValidationError(
-                [Issue("/id", f"{self.spec.name} has a composite key ({names}): pass a tuple")],
+                [
+                    Issue(
+                        "/id",
+                        f"{self.spec.name} has a composite key ({names}): pass a tuple",
+                    )
+                ],
                 entity=self.spec.name,
             )
         return tuple(
@@ -144,7 +153,12 @@ class TablePlan:
         if index is None:
             known = ", ".join(f.name for f in self.spec.fields)
             raise ValidationError(
-                [Issue(f"/{name}", f"{self.spec.name} has no field {name!r} (fields: {known})")],
+                [
+                    Issue(
+                        f"/{name}",
+                        f"{self.spec.name} has no field {name!r} (fields: {known})",
+                    )
+                ],
                 entity=self.spec.name,
             )
         return index, quote_identifier(self.dialect, self.spec.fields[index].column)
@@ -154,9 +168,13 @@ def build_plan(spec: EntitySpec, dialect: Dialect) -> TablePlan:
     """Compute the statements and converters for ``spec`` in ``dialect``."""
     if not spec.primary_key:
         raise ValidationError(
-            [Issue("", f"{spec.name} has no primary key; the store needs one")], entity=spec.name
+            [Issue("", f"{spec.name} has no primary key; the store needs one")],
+            entity=spec.name,
         )
-    q = lambda name: quote_identifier(dialect, name)  # noqa: E731
+
+    def q(name: str) -> str:
+        return quote_identifier(dialect, name)
+
     ph = dialect.placeholder
     fields = spec.fields
     index = {f.name: i for i, f in enumerate(fields)}
@@ -194,7 +212,11 @@ def build_plan(spec: EntitySpec, dialect: Dialect) -> TablePlan:
         and len(generated) == 1
         and len(pk_fields) == 1
         and generated[0] is pk_fields[0]
-        and generated[0].sql_types.get("sqlite", "").strip().upper().startswith("INTEGER")
+        and generated[0]
+        .sql_types.get("sqlite", "")
+        .strip()
+        .upper()
+        .startswith("INTEGER")
     )
     return TablePlan(
         spec=spec,
@@ -234,5 +256,9 @@ def entity_key_json(spec: EntitySpec, entity: Any) -> Any:
 def canonical_json(value: Any) -> str:
     """Return ``value`` as canonical JSON text (sorted keys), to compare payloads."""
     return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_default
+        value,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=json_default,
     )

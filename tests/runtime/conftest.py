@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from persist_runtime import Store
+
 from tests import dbs
 
 DIALECTS = [
@@ -62,7 +62,9 @@ def raw_connection(dialect: str) -> Iterator[Any]:
     if dialect == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            ":memory:", isolation_level=None, check_same_thread=False
+        )
         try:
             yield conn
         finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
@@ -29,7 +29,7 @@ FINGERPRINT: Final = "handwritten-counter-v1"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _int(value: object, path: str, issues: list[Issue]) -> int:
@@ -44,7 +44,9 @@ def _str(value: object, path: str, issues: list[Issue], max_length: int = 100) -
         issues.append(Issue(path, f"expected a string, got {type(value).__name__}"))
         return ""
     if len(value) > max_length:
-        issues.append(Issue(path, f"expected at most {max_length} characters, got {len(value)}"))
+        issues.append(
+            Issue(path, f"expected at most {max_length} characters, got {len(value)}")
+        )
     return value
 
 
@@ -63,7 +65,9 @@ def _datetime(value: object, path: str, issues: list[Issue]) -> datetime:
     return _now()
 
 
-def _object(payload: object, known: frozenset[str], issues: list[Issue]) -> Mapping[str, Any]:
+def _object(
+    payload: object, known: frozenset[str], issues: list[Issue]
+) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         issues.append(Issue("", "expected an object"))
         return {}
@@ -99,14 +103,22 @@ class CounterDraft:
 
     def to_payload(self) -> dict[str, object]:
         """Return the JSON form."""
-        return {"name": self.name, "value": self.value, "updated_at": self.updated_at.isoformat()}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "updated_at": self.updated_at.isoformat(),
+        }
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, object]) -> CounterDraft:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"name", "value", "updated_at"}), issues)
-        name = _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
+        name = (
+            _str(data["name"], "/name", issues)
+            if _required(data, "name", issues)
+            else ""
+        )
         value = _int(data["value"], "/value", issues) if "value" in data else 0
         updated_at = (
             _datetime(data["updated_at"], "/updated_at", issues)
@@ -146,10 +158,16 @@ class CounterPatch:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"name", "value", "updated_at"}), issues)
-        name: str | Unset = _str(data["name"], "/name", issues) if "name" in data else UNSET
-        value: int | Unset = _int(data["value"], "/value", issues) if "value" in data else UNSET
+        name: str | Unset = (
+            _str(data["name"], "/name", issues) if "name" in data else UNSET
+        )
+        value: int | Unset = (
+            _int(data["value"], "/value", issues) if "value" in data else UNSET
+        )
         updated_at: datetime | Unset = (
-            _datetime(data["updated_at"], "/updated_at", issues) if "updated_at" in data else UNSET
+            _datetime(data["updated_at"], "/updated_at", issues)
+            if "updated_at" in data
+            else UNSET
         )
         if issues:
             raise ValidationError(issues, entity="Counter")
@@ -173,7 +191,11 @@ class CounterSetName:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"value"}), issues)
-        value = _str(data["value"], "/value", issues) if _required(data, "value", issues) else ""
+        value = (
+            _str(data["value"], "/value", issues)
+            if _required(data, "value", issues)
+            else ""
+        )
         if issues:
             raise ValidationError(issues, entity="Counter")
         return cls(value=value)
@@ -196,7 +218,11 @@ class CounterSetValue:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"value"}), issues)
-        value = _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
+        value = (
+            _int(data["value"], "/value", issues)
+            if _required(data, "value", issues)
+            else 0
+        )
         if issues:
             raise ValidationError(issues, entity="Counter")
         return cls(value=value)
@@ -256,21 +282,51 @@ _COMMANDS: Final[dict[str, type[Any]]] = {
 }
 
 COUNTER_COMMANDS: Final[tuple[CommandSpec, ...]] = (
-    CommandSpec("SetName", CounterSetName, 1, {"type": "object", "required": ["value"],
-                "properties": {"value": {"type": "string", "maxLength": 100}},
-                "additionalProperties": False}),
-    CommandSpec("SetValue", CounterSetValue, 1, {"type": "object", "required": ["value"],
-                "properties": {"value": {"type": "integer"}}, "additionalProperties": False}),
-    CommandSpec("Touch", CounterTouch, 1, {"type": "object", "additionalProperties": False}),
-    CommandSpec("Increment", CounterIncrement, 1, {"type": "object", "required": ["by"],
-                "properties": {"by": {"type": "integer"}}, "additionalProperties": False},
-                doc="Add ``by`` to the value and stamp ``updated_at``."),
+    CommandSpec(
+        "SetName",
+        CounterSetName,
+        1,
+        {
+            "type": "object",
+            "required": ["value"],
+            "properties": {"value": {"type": "string", "maxLength": 100}},
+            "additionalProperties": False,
+        },
+    ),
+    CommandSpec(
+        "SetValue",
+        CounterSetValue,
+        1,
+        {
+            "type": "object",
+            "required": ["value"],
+            "properties": {"value": {"type": "integer"}},
+            "additionalProperties": False,
+        },
+    ),
+    CommandSpec(
+        "Touch", CounterTouch, 1, {"type": "object", "additionalProperties": False}
+    ),
+    CommandSpec(
+        "Increment",
+        CounterIncrement,
+        1,
+        {
+            "type": "object",
+            "required": ["by"],
+            "properties": {"by": {"type": "integer"}},
+            "additionalProperties": False,
+        },
+        doc="Add ``by`` to the value and stamp ``updated_at``.",
+    ),
 )
 
 
 def create_counter(draft: CounterDraft, *, id: int) -> Counter:
     """Build a ``Counter`` from its draft and the generated key."""
-    return Counter(id=id, name=draft.name, value=draft.value, updated_at=draft.updated_at)
+    return Counter(
+        id=id, name=draft.name, value=draft.value, updated_at=draft.updated_at
+    )
 
 
 def apply_patch(counter: Counter, patch: CounterPatch) -> frozenset[str]:
@@ -313,20 +369,31 @@ def parse_counter_command(envelope: Mapping[str, object]) -> CounterCommand:
     cls = _COMMANDS.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValidationError(
-            [Issue("/command", f"unknown command {name!r} (known: {', '.join(_COMMANDS)})")],
+            [
+                Issue(
+                    "/command",
+                    f"unknown command {name!r} (known: {', '.join(_COMMANDS)})",
+                )
+            ],
             entity="Counter",
         )
     version = envelope.get("payload_version", 1)
     if version != cls.payload_version:
         raise ValidationError(
-            [Issue("/payload_version", f"expected {cls.payload_version}, got {version!r}")],
+            [
+                Issue(
+                    "/payload_version",
+                    f"expected {cls.payload_version}, got {version!r}",
+                )
+            ],
             entity="Counter",
         )
     try:
         command: CounterCommand = cls.from_payload(envelope.get("payload", {}))
     except ValidationError as error:
         raise ValidationError(
-            [Issue("/payload" + i.path, i.message) for i in error.issues], entity="Counter"
+            [Issue("/payload" + i.path, i.message) for i in error.issues],
+            entity="Counter",
         ) from None
     return command
 
@@ -346,8 +413,12 @@ def counter_from_record(payload: object) -> Counter:
     issues: list[Issue] = []
     data = _object(payload, frozenset({"id", "name", "value", "updated_at"}), issues)
     id_ = _int(data["id"], "/id", issues) if _required(data, "id", issues) else 0
-    name = _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
-    value = _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
+    name = (
+        _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
+    )
+    value = (
+        _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
+    )
     updated_at = (
         _datetime(data["updated_at"], "/updated_at", issues)
         if _required(data, "updated_at", issues)
@@ -392,7 +463,11 @@ COUNTER_SPEC: Final = EntitySpec(
             name="name",
             column="name",
             kind="string",
-            sql_types={"sqlite": "TEXT", "postgres": "VARCHAR(100)", "mysql": "VARCHAR(100)"},
+            sql_types={
+                "sqlite": "TEXT",
+                "postgres": "VARCHAR(100)",
+                "mysql": "VARCHAR(100)",
+            },
         ),
         FieldSpec(
             name="value",
@@ -404,7 +479,11 @@ COUNTER_SPEC: Final = EntitySpec(
             name="updated_at",
             column="updated_at",
             kind="datetime",
-            sql_types={"sqlite": "TEXT", "postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"},
+            sql_types={
+                "sqlite": "TEXT",
+                "postgres": "TIMESTAMPTZ",
+                "mysql": "DATETIME(6)",
+            },
             tz=True,
         ),
     ),

@@ -31,7 +31,16 @@ SCHEMA_VERSION: Final = 1
 FINGERPRINT: Final = "handwritten-item-v1"
 
 _FIELDS: Final = (
-    "sku", "region", "ref", "price", "status", "tags", "active", "due", "photo", "seen_at",
+    "sku",
+    "region",
+    "ref",
+    "price",
+    "status",
+    "tags",
+    "active",
+    "due",
+    "photo",
+    "seen_at",
 )
 
 
@@ -46,7 +55,9 @@ def _fail(issues: list[Issue], path: str, message: str) -> None:
     issues.append(Issue(path, message))
 
 
-def _read(data: Mapping[str, Any], name: str, issues: list[Issue], required: bool) -> Any:
+def _read(
+    data: Mapping[str, Any], name: str, issues: list[Issue], required: bool
+) -> Any:
     """Read field ``name`` from its JSON (or Python) form, recording problems."""
     path = f"/{name}"
     if name not in data:
@@ -130,7 +141,9 @@ def _dump(name: str, value: Any) -> Any:
     return value
 
 
-def _unknown(data: object, known: Sequence[str], issues: list[Issue]) -> Mapping[str, Any]:
+def _unknown(
+    data: object, known: Sequence[str], issues: list[Issue]
+) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         _fail(issues, "", "expected an object")
         return {}
@@ -194,8 +207,8 @@ class ItemPatch:
     status: ItemStatus | Unset = UNSET
     tags: list[Any] | Unset = UNSET
     active: bool | Unset = UNSET
-    due: date | None | Unset = UNSET
-    photo: bytes | None | Unset = UNSET
+    due: date | Unset | None = UNSET
+    photo: bytes | Unset | None = UNSET
     seen_at: datetime | Unset = UNSET
 
     def is_empty(self) -> bool:
@@ -205,7 +218,9 @@ class ItemPatch:
     def to_payload(self) -> dict[str, object]:
         """Return the JSON form (set fields only)."""
         return {
-            n: _dump(n, getattr(self, n)) for n in _FIELDS[2:] if getattr(self, n) is not UNSET
+            n: _dump(n, getattr(self, n))
+            for n in _FIELDS[2:]
+            if getattr(self, n) is not UNSET
         }
 
     @classmethod
@@ -236,10 +251,14 @@ class ItemSetPrice:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _unknown(payload, ("value",), issues)
-        value = _read({"price": data["value"]} if "value" in data else {}, "price", issues, True)
+        value = _read(
+            {"price": data["value"]} if "value" in data else {}, "price", issues, True
+        )
         if issues:
-            raise ValidationError([Issue(i.path.replace("/price", "/value"), i.message)
-                                   for i in issues], entity="Item")
+            raise ValidationError(
+                [Issue(i.path.replace("/price", "/value"), i.message) for i in issues],
+                entity="Item",
+            )
         return cls(value=value)
 
 
@@ -293,8 +312,17 @@ _COMMANDS: Final[dict[str, type[Any]]] = {
 }
 _EMPTY: Final = {"type": "object", "additionalProperties": False}
 ITEM_COMMANDS: Final[tuple[CommandSpec, ...]] = (
-    CommandSpec("SetPrice", ItemSetPrice, 1, {"type": "object", "required": ["value"],
-                "properties": {"value": {"type": "string"}}, "additionalProperties": False}),
+    CommandSpec(
+        "SetPrice",
+        ItemSetPrice,
+        1,
+        {
+            "type": "object",
+            "required": ["value"],
+            "properties": {"value": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    ),
     CommandSpec("Touch", ItemTouch, 1, _EMPTY),
     CommandSpec("Retire", ItemRetire, 1, _EMPTY, doc="Retire the item."),
 )
@@ -340,7 +368,9 @@ def parse_item_command(envelope: Mapping[str, object]) -> ItemCommand:
     name = envelope.get("command")
     cls = _COMMANDS.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValidationError([Issue("/command", f"unknown command {name!r}")], entity="Item")
+        raise ValidationError(
+            [Issue("/command", f"unknown command {name!r}")], entity="Item"
+        )
     try:
         command: ItemCommand = cls.from_payload(envelope.get("payload", {}))
     except ValidationError as error:
@@ -367,22 +397,46 @@ def item_from_record(payload: object) -> Item:
 
 def _to_values(item: Item) -> tuple[Any, ...]:
     return (
-        item.sku, item.region, item.ref, item.price, item.status, item.tags, item.active,
-        item.due, item.photo, item.seen_at,
+        item.sku,
+        item.region,
+        item.ref,
+        item.price,
+        item.status,
+        item.tags,
+        item.active,
+        item.due,
+        item.photo,
+        item.seen_at,
     )
 
 
 def _from_values(values: Sequence[Any]) -> Item:
     return Item(
-        sku=values[0], region=values[1], ref=values[2], price=values[3], status=values[4],
-        tags=values[5], active=values[6], due=values[7], photo=values[8], seen_at=values[9],
+        sku=values[0],
+        region=values[1],
+        ref=values[2],
+        price=values[3],
+        status=values[4],
+        tags=values[5],
+        active=values[6],
+        due=values[7],
+        photo=values[8],
+        seen_at=values[9],
     )
 
 
 def _draft_values(draft: ItemDraft) -> tuple[Any, ...]:
     return (
-        draft.sku, draft.region, draft.ref, draft.price, draft.status, draft.tags,
-        draft.active, draft.due, draft.photo, draft.seen_at,
+        draft.sku,
+        draft.region,
+        draft.ref,
+        draft.price,
+        draft.status,
+        draft.tags,
+        draft.active,
+        draft.due,
+        draft.photo,
+        draft.seen_at,
     )
 
 
@@ -399,20 +453,43 @@ ITEM_SPEC: Final = EntitySpec(
     table="items",
     schema_version=SCHEMA_VERSION,
     fields=(
-        FieldSpec("sku", "sku", "string", _types("TEXT", "VARCHAR(40)", "VARCHAR(40)"),
-                  immutable=True, primary_key=True),
-        FieldSpec("region", "region", "string", _types("TEXT", "VARCHAR(10)", "VARCHAR(10)"),
-                  immutable=True, primary_key=True),
+        FieldSpec(
+            "sku",
+            "sku",
+            "string",
+            _types("TEXT", "VARCHAR(40)", "VARCHAR(40)"),
+            immutable=True,
+            primary_key=True,
+        ),
+        FieldSpec(
+            "region",
+            "region",
+            "string",
+            _types("TEXT", "VARCHAR(10)", "VARCHAR(10)"),
+            immutable=True,
+            primary_key=True,
+        ),
         FieldSpec("ref", "ref", "uuid", _types("TEXT", "UUID", "CHAR(36)")),
-        FieldSpec("price", "price", "decimal",
-                  _types("NUMERIC(10,2)", "NUMERIC(10,2)", "DECIMAL(10,2)")),
-        FieldSpec("status", "status", "enum", _types("TEXT", "VARCHAR(10)", "VARCHAR(10)")),
+        FieldSpec(
+            "price",
+            "price",
+            "decimal",
+            _types("NUMERIC(10,2)", "NUMERIC(10,2)", "DECIMAL(10,2)"),
+        ),
+        FieldSpec(
+            "status", "status", "enum", _types("TEXT", "VARCHAR(10)", "VARCHAR(10)")
+        ),
         FieldSpec("tags", "tags", "json", _types("TEXT", "JSONB", "JSON")),
-        FieldSpec("active", "active", "boolean", _types("INTEGER", "BOOLEAN", "TINYINT(1)")),
+        FieldSpec(
+            "active", "active", "boolean", _types("INTEGER", "BOOLEAN", "TINYINT(1)")
+        ),
         FieldSpec("due", "due", "date", _types("TEXT", "DATE", "DATE"), nullable=True),
-        FieldSpec("photo", "photo", "bytes", _types("BLOB", "BYTEA", "BLOB"), nullable=True),
-        FieldSpec("seen_at", "seen_at", "datetime",
-                  _types("TEXT", "TIMESTAMP", "DATETIME(6)")),
+        FieldSpec(
+            "photo", "photo", "bytes", _types("BLOB", "BYTEA", "BLOB"), nullable=True
+        ),
+        FieldSpec(
+            "seen_at", "seen_at", "datetime", _types("TEXT", "TIMESTAMP", "DATETIME(6)")
+        ),
     ),
     primary_key=("sku", "region"),
     unique=(("ref",),),

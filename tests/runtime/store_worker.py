@@ -20,7 +20,12 @@ import time
 from typing import Any
 
 from persist_runtime import ConflictError, Store
-from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterIncrement, CounterSetName
+
+from tests.runtime.handwritten_counter import (
+    COUNTER_SPEC,
+    CounterIncrement,
+    CounterSetName,
+)
 
 
 def open_store(dialect: str, target: str) -> Store:
@@ -31,7 +36,7 @@ def open_store(dialect: str, target: str) -> Store:
         import psycopg
 
         return Store.connect(psycopg.connect(target), "postgres")
-    import pymysql
+    import pymysql  # type: ignore[import-untyped]
 
     return Store.connect(pymysql.connect(**json.loads(target)), "mysql")
 
@@ -63,7 +68,9 @@ def main(argv: list[str]) -> int:
         n = 0
         while True:
             n += 1
-            command: Any = CounterIncrement(by=n) if n % 2 else CounterSetName(value=f"name-{n}")
+            command: Any = (
+                CounterIncrement(by=n) if n % 2 else CounterSetName(value=f"name-{n}")
+            )
             store.execute(COUNTER_SPEC, key, command)
     elif action == "snapshot":
 
@@ -71,7 +78,9 @@ def main(argv: list[str]) -> int:
             time.sleep(0.001)
             return COUNTER_SPEC.to_record(entity)
 
-        store.snapshot(argv[3], specs=[dataclasses.replace(COUNTER_SPEC, to_record=slow)])
+        store.snapshot(
+            argv[3], specs=[dataclasses.replace(COUNTER_SPEC, to_record=slow)]
+        )
     store.close()
     return 0
 

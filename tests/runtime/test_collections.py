@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from persist_runtime import Store, UnknownEntityError, ValidationError
 from persist_runtime.collections import Collection, TypedCollection
+
 from tests.runtime.handwritten_counter import COUNTER_SPEC, Counter, CounterDraft
 from tests.runtime.handwritten_item import ITEM_SPEC, Item, ItemStatus
 from tests.runtime.test_store_crud import item_draft
 
-STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def counters_and_items() -> Collection:
@@ -21,7 +21,9 @@ def counters_and_items() -> Collection:
         [COUNTER_SPEC, ITEM_SPEC],
         [
             Counter(id=1, name="a", value=1, updated_at=STAMP),
-            Item(**{f: getattr(item_draft("S", "eu"), f) for f in ITEM_SPEC.draft_fields}),
+            Item(
+                **{f: getattr(item_draft("S", "eu"), f) for f in ITEM_SPEC.draft_fields}
+            ),
             Counter(id=2, name="b", value=2, updated_at=STAMP),
         ],
     )
@@ -58,7 +60,9 @@ def test_invalid_payload_fails_its_type_only() -> None:
 
 def test_collection_reports_the_commands_each_type_offers() -> None:
     collection = counters_and_items()
-    offered = {name: [c.name for c in cmds] for name, cmds in collection.commands().items()}
+    offered = {
+        name: [c.name for c in cmds] for name, cmds in collection.commands().items()
+    }
     assert offered == {
         "Counter": ["SetName", "SetValue", "Touch", "Increment"],
         "Item": ["SetPrice", "Touch", "Retire"],
@@ -68,8 +72,12 @@ def test_collection_reports_the_commands_each_type_offers() -> None:
 
 def test_foreign_types_are_refused() -> None:
     collection = Collection([COUNTER_SPEC])
-    with pytest.raises(UnknownEntityError, match="Item is not a type of this collection"):
-        collection.add(Item(**{f: getattr(item_draft(), f) for f in ITEM_SPEC.draft_fields}))
+    with pytest.raises(
+        UnknownEntityError, match="Item is not a type of this collection"
+    ):
+        collection.add(
+            Item(**{f: getattr(item_draft(), f) for f in ITEM_SPEC.draft_fields})
+        )
     typed: TypedCollection[Counter] = TypedCollection(COUNTER_SPEC)
     with pytest.raises(ValidationError, match="expected a Counter, got str"):
         typed.add("not a counter")

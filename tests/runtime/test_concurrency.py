@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from persist_runtime import Store
+
 from tests import dbs
 from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterDraft
 from tests.runtime.store_worker import increment_with_retry
@@ -32,16 +32,22 @@ def assert_exactly_once(store: Store, key: int) -> None:
     assert loaded.version == WRITERS * PER_WRITER + 1
     records = list(store.journal(COUNTER_SPEC, key))
     assert len(records) == WRITERS * PER_WRITER
-    assert sorted(r.new_version for r in records) == list(range(2, WRITERS * PER_WRITER + 2))
+    assert sorted(r.new_version for r in records) == list(
+        range(2, WRITERS * PER_WRITER + 2)
+    )
     assert all(r.expected_version == r.new_version - 1 for r in records)
 
 
-@pytest.fixture(params=[
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.db),
-    pytest.param("mysql", id="mysql", marks=pytest.mark.db),
-])
-def shared_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Callable[[], Store]]]:
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.db),
+        pytest.param("mysql", id="mysql", marks=pytest.mark.db),
+    ]
+)
+def shared_target(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, Callable[[], Store]]]:
     """(dialect, a factory of stores on one shared private database)."""
     dialect = str(request.param)
     if dialect == "sqlite":
@@ -118,7 +124,9 @@ def _process_target(dialect: str, factory: Callable[[], Store], tmp_path: Path) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dialect_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.db)])
+@pytest.mark.parametrize(
+    "dialect_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.db)]
+)
 def test_four_processes_apply_every_increment_exactly_once(
     dialect_name: str, tmp_path: Path
 ) -> None:
@@ -144,9 +152,20 @@ def run_processes(dialect: str, target: str, factory: Callable[[], Store]) -> No
     key = prepare(factory)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.runtime.store_worker", "increment", dialect, target,
-             str(key), str(PER_WRITER)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.runtime.store_worker",
+                "increment",
+                dialect,
+                target,
+                str(key),
+                str(PER_WRITER),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(WRITERS)
     ]

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from persist_runtime import (
     ConflictError,
     MigrationError,
@@ -17,7 +16,12 @@ from persist_runtime import (
     ValidationError,
     read_snapshot,
 )
-from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterDraft, CounterIncrement
+
+from tests.runtime.handwritten_counter import (
+    COUNTER_SPEC,
+    CounterDraft,
+    CounterIncrement,
+)
 from tests.runtime.handwritten_item import ITEM_SPEC, ItemSetPrice
 from tests.runtime.test_store_crud import item_draft
 
@@ -37,7 +41,9 @@ def state(store: Store) -> list[tuple[str, Any, int, Any]]:
     out = []
     for spec in (COUNTER_SPEC, ITEM_SPEC):
         for item in store.list_versioned(spec):
-            out.append((spec.name, spec.to_record(item.entity), item.version, item.entity))
+            out.append(
+                (spec.name, spec.to_record(item.entity), item.version, item.entity)
+            )
     return out
 
 
@@ -47,22 +53,52 @@ def test_snapshot_file_has_the_documented_shape(store: Store, tmp_path: Path) ->
     assert store.snapshot(str(path)) == 3
     data = json.loads(path.read_text())
     assert list(data) == [
-        "format", "format_version", "api_version", "mode", "created_at", "types", "records",
+        "format",
+        "format_version",
+        "api_version",
+        "mode",
+        "created_at",
+        "types",
+        "records",
     ]
-    assert (data["format"], data["format_version"], data["api_version"], data["mode"]) == (
-        "persist-snapshot", 1, "1.0.0", "with_data",
+    assert (
+        data["format"],
+        data["format_version"],
+        data["api_version"],
+        data["mode"],
+    ) == (
+        "persist-snapshot",
+        1,
+        "1.0.0",
+        "with_data",
     )
     assert data["types"] == [
-        {"entity": "Counter", "table": "counters", "schema_version": 1,
-         "fingerprint": "handwritten-counter-v1"},
-        {"entity": "Item", "table": "items", "schema_version": 1,
-         "fingerprint": "handwritten-item-v1"},
+        {
+            "entity": "Counter",
+            "table": "counters",
+            "schema_version": 1,
+            "fingerprint": "handwritten-counter-v1",
+        },
+        {
+            "entity": "Item",
+            "table": "items",
+            "schema_version": 1,
+            "fingerprint": "handwritten-item-v1",
+        },
     ]
     first, second, item = data["records"]
     assert list(first) == ["entity", "id", "version", "schema_version", "fields"]
-    assert (first["entity"], first["version"], first["fields"]["value"]) == ("Counter", 3, 21)
+    assert (first["entity"], first["version"], first["fields"]["value"]) == (
+        "Counter",
+        3,
+        21,
+    )
     assert second["version"] == 1
-    assert (item["id"], item["version"], item["fields"]["price"]) == (["S-1", "eu"], 2, "9.99")
+    assert (item["id"], item["version"], item["fields"]["price"]) == (
+        ["S-1", "eu"],
+        2,
+        "9.99",
+    )
 
 
 def test_snapshot_restore_round_trip_with_data(
@@ -144,21 +180,46 @@ class RenamePlan:
 
 
 def write_old_snapshot(path: Path, schema_version: int, fields: dict[str, Any]) -> None:
-    path.write_text(json.dumps({
-        "format": "persist-snapshot", "format_version": 1, "api_version": "1.2.0",
-        "mode": "with_data", "created_at": "2026-01-01T00:00:00Z",
-        "types": [{"entity": "Counter", "table": "counters", "schema_version": schema_version,
-                   "fingerprint": "old"}],
-        "records": [{"entity": "Counter", "id": fields["id"], "version": 4,
-                     "schema_version": schema_version, "fields": fields}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "persist-snapshot",
+                "format_version": 1,
+                "api_version": "1.2.0",
+                "mode": "with_data",
+                "created_at": "2026-01-01T00:00:00Z",
+                "types": [
+                    {
+                        "entity": "Counter",
+                        "table": "counters",
+                        "schema_version": schema_version,
+                        "fingerprint": "old",
+                    }
+                ],
+                "records": [
+                    {
+                        "entity": "Counter",
+                        "id": fields["id"],
+                        "version": 4,
+                        "schema_version": schema_version,
+                        "fields": fields,
+                    }
+                ],
+            }
+        )
+    )
 
 
-def test_restore_upgrades_older_records_through_the_plan(store: Store, tmp_path: Path) -> None:
+def test_restore_upgrades_older_records_through_the_plan(
+    store: Store, tmp_path: Path
+) -> None:
     store.register(COUNTER_SPEC)
     path = tmp_path / "old.json"
-    write_old_snapshot(path, 0, {"id": 5, "name": "old", "count": 7,
-                                 "updated_at": "2025-01-01T00:00:00Z"})
+    write_old_snapshot(
+        path,
+        0,
+        {"id": 5, "name": "old", "count": 7, "updated_at": "2025-01-01T00:00:00Z"},
+    )
     with pytest.raises(MigrationError, match="pass plan=<MigrationPlan>"):
         store.restore(str(path))
     plan = RenamePlan()
@@ -168,12 +229,19 @@ def test_restore_upgrades_older_records_through_the_plan(store: Store, tmp_path:
     assert (loaded.entity.value, loaded.version) == (7, 4)
 
 
-def test_restore_refuses_records_newer_than_the_code(store: Store, tmp_path: Path) -> None:
+def test_restore_refuses_records_newer_than_the_code(
+    store: Store, tmp_path: Path
+) -> None:
     store.register(COUNTER_SPEC)
     path = tmp_path / "new.json"
-    write_old_snapshot(path, 2, {"id": 5, "name": "n", "value": 1,
-                                 "updated_at": "2025-01-01T00:00:00Z"})
-    with pytest.raises(MigrationError, match="schema version 2, newer than this code's version 1"):
+    write_old_snapshot(
+        path,
+        2,
+        {"id": 5, "name": "n", "value": 1, "updated_at": "2025-01-01T00:00:00Z"},
+    )
+    with pytest.raises(
+        MigrationError, match="schema version 2, newer than this code's version 1"
+    ):
         store.restore(str(path))
 
 
@@ -185,13 +253,34 @@ def test_restore_validates_every_record_before_writing_any(
     good = {"id": 1, "name": "ok", "value": 1, "updated_at": "2025-01-01T00:00:00Z"}
     bad = {"id": 2, "name": 3, "value": "x", "updated_at": "2025-01-01T00:00:00Z"}
     doc = {
-        "format": "persist-snapshot", "format_version": 1, "api_version": "1.0.0",
-        "mode": "with_data", "created_at": "2026-01-01T00:00:00Z",
-        "types": [{"entity": "Counter", "table": "counters", "schema_version": 1,
-                   "fingerprint": "x"}],
+        "format": "persist-snapshot",
+        "format_version": 1,
+        "api_version": "1.0.0",
+        "mode": "with_data",
+        "created_at": "2026-01-01T00:00:00Z",
+        "types": [
+            {
+                "entity": "Counter",
+                "table": "counters",
+                "schema_version": 1,
+                "fingerprint": "x",
+            }
+        ],
         "records": [
-            {"entity": "Counter", "id": 1, "version": 1, "schema_version": 1, "fields": good},
-            {"entity": "Counter", "id": 2, "version": 1, "schema_version": 1, "fields": bad},
+            {
+                "entity": "Counter",
+                "id": 1,
+                "version": 1,
+                "schema_version": 1,
+                "fields": good,
+            },
+            {
+                "entity": "Counter",
+                "id": 2,
+                "version": 1,
+                "schema_version": 1,
+                "fields": bad,
+            },
         ],
     }
     path.write_text(json.dumps(doc))
@@ -214,7 +303,10 @@ def test_unknown_entities_and_foreign_files_are_rejected(tmp_path: Path) -> None
     path.write_text('{"format": "something-else"}')
     with pytest.raises(ValidationError, match="not a persist-snapshot file"):
         store.restore(str(path))
-    path.write_text(json.dumps({"format": "persist-snapshot", "format_version": 1,
-                                "api_version": "2.0.0"}))
+    path.write_text(
+        json.dumps(
+            {"format": "persist-snapshot", "format_version": 1, "api_version": "2.0.0"}
+        )
+    )
     with pytest.raises(MigrationError, match="major versions differ"):
         store.restore(str(path))

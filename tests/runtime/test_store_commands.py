@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from persist_runtime import (
     ConflictError,
     IdempotencyError,
@@ -17,6 +16,7 @@ from persist_runtime import (
     Store,
     ValidationError,
 )
+
 from tests.runtime.handwritten_counter import (
     COUNTER_SPEC,
     CounterDraft,
@@ -30,7 +30,9 @@ from tests.runtime.test_store_crud import item_draft
 
 
 def updates_of(statements: list[str], table: str) -> list[str]:
-    return [s for s in statements if s.startswith("UPDATE") and table in s.split(" SET ")[0]]
+    return [
+        s for s in statements if s.startswith("UPDATE") and table in s.split(" SET ")[0]
+    ]
 
 
 @pytest.fixture
@@ -84,8 +86,12 @@ def test_stale_expected_version_is_a_conflict_and_changes_nothing(
     store: Store, counter: Any
 ) -> None:
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1), expected_version=1)
-    with pytest.raises(ConflictError, match=r"Counter \d+ is at version 2, not the expected version 1") as caught:
-        store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1), expected_version=1)
+    with pytest.raises(
+        ConflictError, match=r"Counter \d+ is at version 2, not the expected version 1"
+    ) as caught:
+        store.execute(
+            COUNTER_SPEC, counter.id, CounterIncrement(by=1), expected_version=1
+        )
     assert (caught.value.expected, caught.value.actual) == (1, 2)
     assert store.get(COUNTER_SPEC, counter.id).value == 11
     assert len(list(store.journal())) == 1
@@ -98,22 +104,34 @@ def test_concurrent_writer_that_loses_the_race_gets_a_conflict(
     plan = store.plan(COUNTER_SPEC)
     key = plan.key_values(counter.id)
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1))  # version 1 -> 2
-    with pytest.raises(ConflictError, match="changed concurrently"), store.transaction() as cur:
+    with (
+        pytest.raises(ConflictError, match="changed concurrently"),
+        store.transaction() as cur,
+    ):
         store._bump(cur, plan, key, plan.key_text(key), 1, has_row=False)
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1))  # 2 -> 3
-    with pytest.raises(ConflictError, match="version 2 is no longer current"), store.transaction() as cur:
+    with (
+        pytest.raises(ConflictError, match="version 2 is no longer current"),
+        store.transaction() as cur,
+    ):
         store._bump(cur, plan, key, plan.key_text(key), 2, has_row=True)
     assert store.version(COUNTER_SPEC, counter.id) == 3
 
 
 def test_idempotency_key_replays_first_result(store: Store, counter: Any) -> None:
-    first = store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1")
+    first = store.execute(
+        COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
+    )
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=100))
     replay = store.execute(
         COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
     )
     assert replay.replayed is True
-    assert (replay.version, replay.entity, replay.seq) == (first.version, first.entity, first.seq)
+    assert (replay.version, replay.entity, replay.seq) == (
+        first.version,
+        first.entity,
+        first.seq,
+    )
     assert store.get(COUNTER_SPEC, counter.id).value == 112  # applied once, not twice
     assert len(list(store.journal())) == 2
 
@@ -121,12 +139,20 @@ def test_idempotency_key_replays_first_result(store: Store, counter: Any) -> Non
 def test_idempotency_key_reused_for_another_payload_is_an_error(
     store: Store, counter: Any
 ) -> None:
-    store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1")
-    with pytest.raises(IdempotencyError, match="'req-1' was already used for Increment"):
-        store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=3), idempotency_key="req-1")
+    store.execute(
+        COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
+    )
+    with pytest.raises(
+        IdempotencyError, match="'req-1' was already used for Increment"
+    ):
+        store.execute(
+            COUNTER_SPEC, counter.id, CounterIncrement(by=3), idempotency_key="req-1"
+        )
     other = store.create(COUNTER_SPEC, CounterDraft(name="other"))
     with pytest.raises(IdempotencyError):
-        store.execute(COUNTER_SPEC, other.id, CounterIncrement(by=2), idempotency_key="req-1")
+        store.execute(
+            COUNTER_SPEC, other.id, CounterIncrement(by=2), idempotency_key="req-1"
+        )
     assert store.get(COUNTER_SPEC, counter.id).value == 12
     assert store.get(COUNTER_SPEC, other.id).value == 0
 
@@ -139,7 +165,9 @@ def test_patch_updates_given_fields_and_is_journaled_as_patch(
     assert result.changed == {"name"} and result.entity.name == "patched"
     [update] = updates_of(recorder.statements, "counters")
     assert "value" not in update
-    from_payload = store.patch(COUNTER_SPEC, counter.id, {"value": 99}, expected_version=2)
+    from_payload = store.patch(
+        COUNTER_SPEC, counter.id, {"value": 99}, expected_version=2
+    )
     assert (from_payload.entity.value, from_payload.version) == (99, 3)
     records = list(store.journal())
     assert [(r.command, r.payload_version, r.payload) for r in records] == [
@@ -148,23 +176,54 @@ def test_patch_updates_given_fields_and_is_journaled_as_patch(
     ]
 
 
-def test_journal_records_carry_the_documented_fields(store: Store, counter: Any) -> None:
+def test_journal_records_carry_the_documented_fields(
+    store: Store, counter: Any
+) -> None:
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1))
-    store.execute(COUNTER_SPEC, counter.id, {"command": "SetName", "payload": {"value": "n"}},
-                  idempotency_key="k")
+    store.execute(
+        COUNTER_SPEC,
+        counter.id,
+        {"command": "SetName", "payload": {"value": "n"}},
+        idempotency_key="k",
+    )
     first, second = store.journal(COUNTER_SPEC, counter.id)
     assert first.to_json().keys() == {
-        "format_version", "seq", "ts", "entity", "id", "schema_version", "command",
-        "payload_version", "payload", "expected_version", "new_version", "idempotency_key",
+        "format_version",
+        "seq",
+        "ts",
+        "entity",
+        "id",
+        "schema_version",
+        "command",
+        "payload_version",
+        "payload",
+        "expected_version",
+        "new_version",
+        "idempotency_key",
     }
     assert list(first.to_json())[:3] == ["format_version", "seq", "ts"]
     assert (first.entity, first.id, first.schema_version, first.command) == (
-        "Counter", counter.id, 1, "Increment",
+        "Counter",
+        counter.id,
+        1,
+        "Increment",
     )
-    assert (first.payload, first.expected_version, first.new_version) == ({"by": 1}, 1, 2)
+    assert (first.payload, first.expected_version, first.new_version) == (
+        {"by": 1},
+        1,
+        2,
+    )
     assert first.idempotency_key is None and first.ts.endswith("Z")
-    assert (second.command, second.payload, second.new_version, second.idempotency_key) == (
-        "SetName", {"value": "n"}, 3, "k",
+    assert (
+        second.command,
+        second.payload,
+        second.new_version,
+        second.idempotency_key,
+    ) == (
+        "SetName",
+        {"value": "n"},
+        3,
+        "k",
     )
     assert second.seq > first.seq
 
@@ -180,7 +239,11 @@ def test_journal_ids_of_composite_keys_are_lists(store: Store) -> None:
         (["K", "us"], "Retire", {}),
     ]
     item = store.get(ITEM_SPEC, ("K", "us"))
-    assert (item.price, item.status.value, item.active) == (Decimal("3.10"), "retired", False)
+    assert (item.price, item.status.value, item.active) == (
+        Decimal("3.10"),
+        "retired",
+        False,
+    )
 
 
 def test_export_journal_writes_json_lines_that_journal_reads(
@@ -191,7 +254,11 @@ def test_export_journal_writes_json_lines_that_journal_reads(
     path = tmp_path / "journal.jsonl"
     assert store.export_journal(str(path)) == 3
     lines = path.read_text().splitlines()
-    assert [json.loads(line)["payload"] for line in lines] == [{"by": 1}, {"by": 2}, {"by": 3}]
+    assert [json.loads(line)["payload"] for line in lines] == [
+        {"by": 1},
+        {"by": 2},
+        {"by": 3},
+    ]
     assert Journal(path).read() == list(store.journal())
 
 
@@ -206,7 +273,9 @@ def test_invalid_command_payload_lists_problems_and_commits_nothing(
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         store.execute(
-            "Counter", counter.id, {"command": "Increment", "payload": {"by": "1", "x": 0}}
+            "Counter",
+            counter.id,
+            {"command": "Increment", "payload": {"by": "1", "x": 0}},
         )
     assert [str(i) for i in caught.value.issues] == [
         "/payload/x: unknown property",
@@ -227,7 +296,7 @@ def test_failure_inside_the_transaction_rolls_back_table_and_journal(
     import dataclasses
 
     def exploding(entity: Any, command: Any) -> frozenset[str]:
-        changed = COUNTER_SPEC.apply_command(entity, command)
+        COUNTER_SPEC.apply_command(entity, command)  # mutates the loaded entity
         raise RuntimeError("reducer failed after mutating")
 
     broken = dataclasses.replace(COUNTER_SPEC, apply_command=exploding)

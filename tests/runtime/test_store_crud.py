@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-
 from persist_runtime import (
     MigrationError,
     NotFoundError,
@@ -17,6 +16,7 @@ from persist_runtime import (
     UnknownEntityError,
     ValidationError,
 )
+
 from tests.runtime.handwritten_counter import COUNTER_SPEC, Counter, CounterDraft
 from tests.runtime.handwritten_item import ITEM_SPEC, Item, ItemDraft, ItemStatus
 
@@ -48,7 +48,9 @@ def test_ensure_creates_table_and_registers_schema_version(store: Store) -> None
 def test_ensure_refuses_database_with_newer_schema_version(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
     store.set_schema_version("counters", 3)
-    with pytest.raises(MigrationError, match=r"schema version 3, newer than this code's version 1"):
+    with pytest.raises(
+        MigrationError, match=r"schema version 3, newer than this code's version 1"
+    ):
         store.ensure(COUNTER_SPEC)
 
 
@@ -59,7 +61,9 @@ def test_ensure_refuses_database_with_older_schema_version(store: Store) -> None
         store.ensure(newer)
 
 
-def test_ensure_adopts_existing_table_and_keeps_its_columns(store: Store, recorder: Any) -> None:
+def test_ensure_adopts_existing_table_and_keeps_its_columns(
+    store: Store, recorder: Any
+) -> None:
     with store.transaction() as cur:
         for statement in COUNTER_SPEC.ddl[store.dialect.name]:
             cur.execute(statement)
@@ -69,9 +73,15 @@ def test_ensure_adopts_existing_table_and_keeps_its_columns(store: Store, record
     ph = store.dialect.placeholder
     stamp = "2026-01-01 00:00:00"
     with store.transaction() as cur:
-        cur.execute(f"INSERT INTO counters VALUES (7, {ph}, {ph}, {ph})", ("raw", 5, stamp))
+        cur.execute(
+            f"INSERT INTO counters VALUES (7, {ph}, {ph}, {ph})", ("raw", 5, stamp)
+        )
     counter = store.get(COUNTER_SPEC, 7)
-    assert (counter.name, counter.value, store.version(COUNTER_SPEC, 7)) == ("raw", 5, 1)
+    assert (counter.name, counter.value, store.version(COUNTER_SPEC, 7)) == (
+        "raw",
+        5,
+        1,
+    )
 
 
 def test_create_returns_entity_with_generated_key(store: Store) -> None:
@@ -96,7 +106,9 @@ def test_every_field_kind_round_trips(store: Store) -> None:
     assert loaded.active is True
     assert loaded.photo == b"\x00\xffPNG"
     assert loaded.seen_at == datetime(2026, 1, 2, 3, 4, 5, 678901)
-    empty = store.create(ITEM_SPEC, item_draft("B-2", due=None, photo=None, active=False))
+    empty = store.create(
+        ITEM_SPEC, item_draft("B-2", due=None, photo=None, active=False)
+    )
     assert store.get(ITEM_SPEC, ("B-2", "eu")) == empty
 
 
@@ -123,7 +135,9 @@ def test_composite_key_needs_a_tuple(store: Store) -> None:
 def test_list_filters_orders_and_pages(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
     for i in range(10):
-        store.create(COUNTER_SPEC, CounterDraft(name="even" if i % 2 == 0 else "odd", value=i))
+        store.create(
+            COUNTER_SPEC, CounterDraft(name="even" if i % 2 == 0 else "odd", value=i)
+        )
     evens = store.list(COUNTER_SPEC, {"name": "even"}, order_by="-value")
     assert [c.value for c in evens] == [8, 6, 4, 2, 0]
     page = store.list(COUNTER_SPEC, order_by=["name", "value"], limit=3, offset=4)
@@ -163,7 +177,9 @@ def test_create_many_inserts_in_one_statement_and_returns_keys(
     store.ensure(COUNTER_SPEC)
     store.create(COUNTER_SPEC, CounterDraft(name="before"))
     recorder.statements.clear()
-    created = store.create_many(COUNTER_SPEC, [CounterDraft(name=f"n{i}") for i in range(50)])
+    created = store.create_many(
+        COUNTER_SPEC, [CounterDraft(name=f"n{i}") for i in range(50)]
+    )
     assert isinstance(created, list) and len(created) == 50
     assert [store.get(COUNTER_SPEC, c.id) for c in created] == created
     inserts = [s for s in recorder.statements if s.startswith("INSERT")]
@@ -200,13 +216,17 @@ def test_create_rejects_invalid_payload_and_commits_nothing(store: Store) -> Non
 
 def test_unknown_entity_name_is_reported_with_the_known_ones(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
-    with pytest.raises(UnknownEntityError, match=r"unknown entity 'Invoice' \(known: Counter\)"):
+    with pytest.raises(
+        UnknownEntityError, match=r"unknown entity 'Invoice' \(known: Counter\)"
+    ):
         store.get("Invoice", 1)
 
 
 def test_wrong_key_type_is_a_validation_error(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
-    with pytest.raises(ValidationError, match="/id/id: expected a value of kind integer, got 'seven'"):
+    with pytest.raises(
+        ValidationError, match="/id/id: expected a value of kind integer, got 'seven'"
+    ):
         store.get(COUNTER_SPEC, "seven")
 
 

@@ -36,6 +36,7 @@ whole file wins. When none does, the error of the reading that got furthest is r
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Iterable
 
@@ -278,7 +279,9 @@ def _entities(
                 "select one table with --entity, or name each table with a "
                 "'-- persist: Name' comment",
             )
-        if not options.entity_name.isidentifier():
+        if not options.entity_name.isidentifier() or keyword.iskeyword(
+            options.entity_name
+        ):
             raise _final(
                 ir.Location(source.display, 0, 0),
                 f"entity name {options.entity_name!r} is not a Python identifier",

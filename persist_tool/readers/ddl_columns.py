@@ -171,7 +171,12 @@ class TableSyntax:
         elif isinstance(kind, exp.CommentColumnConstraint):
             column.doc = str(kind.this.name) if kind.this is not None else column.doc
         elif isinstance(kind, exp.OnUpdateColumnConstraint):
-            column.extra["on_update"] = kind.this.sql(dialect=self.dialect)
+            on_update = kind.this
+            column.extra["on_update"] = (
+                "CURRENT_TIMESTAMP"
+                if isinstance(on_update, exp.CurrentTimestamp) and not on_update.this
+                else on_update.sql(dialect=self.dialect)
+            )
         elif isinstance(kind, exp.CollateColumnConstraint):
             column.extra["collate"] = kind.this.name if kind.this is not None else None
         elif isinstance(kind, exp.CharacterSetColumnConstraint):

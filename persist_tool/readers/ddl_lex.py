@@ -234,7 +234,8 @@ class Statement:
     leading: list[Token] = field(default_factory=list)
     """Comments and spaces between the previous statement and this one, in order."""
     kind: str = "sql"
-    """``sql``, or ``directive`` for client commands (``DELIMITER``, psql ``\\c``)."""
+    """``sql``; ``directive`` for client commands (``DELIMITER``, psql ``\\c``); ``trailer``
+    for the comments after the last statement (no tokens)."""
 
     @property
     def words(self) -> list[Token]:
@@ -419,6 +420,13 @@ class _Splitter:
             tokens = [t for t in self.tokens if t.end <= last.end]
             self.statements.append(
                 Statement(self.words[0].start, last.end, tokens, self.pending_comments)
+            )
+            self.pending_comments = []
+        elif at_eof and any(t.kind == "comment" for t in self.pending_comments):
+            # Comments after the last statement: kept so that a misplaced header is seen.
+            end = len(self.text)
+            self.statements.append(
+                Statement(end, end, [], self.pending_comments, "trailer")
             )
             self.pending_comments = []
         self._reset()

@@ -112,6 +112,8 @@ class Kind:
 
 def classify(statement: Statement) -> Kind:
     """Decide how to read a statement from its first words."""
+    if statement.kind == "trailer":
+        return Kind("trailer", "the end of the file")
     words = statement.words
     first = words[0].upper if words[0].kind == "word" else words[0].text
     if statement.kind == "directive":

@@ -511,4 +511,5 @@ class DialectReading(TableSyntax):
         "comment": _defer_comment,
         "skip": _skip,
         "unknown": _unknown,
+        "trailer": lambda self, statement, kind: None,
     }

@@ -61,6 +61,7 @@ MALFORMED: list[tuple[str, str, int, int, str]] = [
     ("persist keyword name", "-- persist: class\nCREATE TABLE t (a INT);", 1, 13, "not a usable Python class name"),
     ("persist empty", "-- persist:\nCREATE TABLE t (a INT);", 1, 1, "empty -- persist:"),
     ("persist before an index", "CREATE TABLE t (a INT);\n-- persist: Todo\nCREATE INDEX i ON t (a);", 2, 1, "not before a CREATE TABLE"),
+    ("persist after the last statement", "CREATE TABLE t (a INT);\n-- persist: Todo\n", 2, 1, "before the end of the file"),
     ("persist name used twice", "-- persist: Todo\nCREATE TABLE a (x INT);\n-- persist: Todo\nCREATE TABLE b (y INT);", 4, 14, "given to two tables"),
     ("unknown statement", "CREATE TABLE t (a INT);\nFROBNICATE t;", 2, 1, "unrecognised statement"),
     ("misspelt CREATE", "CREAT TABLE t (a INT);", 1, 1, "unrecognised statement 'CREAT'"),

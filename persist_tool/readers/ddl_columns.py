@@ -13,6 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from persist_tool import ir
+from persist_tool.readers.ddl_checks import analyse_check, apply_check
 from persist_tool.readers.ddl_lex import Statement
 from persist_tool.readers.ddl_parse import (
     column_names,
@@ -26,8 +27,6 @@ from persist_tool.readers.ddl_table import (
     DdlProblem,
     IndexDraft,
     TableDraft,
-    analyse_check,
-    apply_check,
 )
 from persist_tool.readers.ddl_types import TypeProblem, TypeSpec, map_type
 

@@ -185,8 +185,12 @@ _SCALE = re.compile(r"\(\s*\d+\s*,\s*(\d+)\s*\)")
 
 
 def _scale(column: Column) -> int | None:
-    match = _SCALE.search(column.sql_type)
-    return int(match.group(1)) if match else None
+    """Return the decimal scale, from any dialect's type (SQLite's ``NUMERIC`` has none)."""
+    for sql_type in (column.sql_type, *column.field.sql_types.values()):
+        match = _SCALE.search(sql_type)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def _is_json_column(column: Column) -> bool:

@@ -13,8 +13,12 @@ Conventions (documented for users):
   (``naming.RESERVED_FIELD_NAMES``) and private ``_names`` are errors with a hint.
 * The table is ``@entity(table=...)``, else the snake_case class name (``OrderLine`` ->
   ``order_line``), the inverse of the DDL reader's table -> class rule up to plurals.
-* A plain ``datetime`` is zone-aware unless its default factory makes naive values; see
-  :mod:`python_types`.
+* A ``datetime`` carries a time zone only when the source says so (``AwareDatetime``,
+  ``Annotated[datetime, timezone.utc]`` or an aware default factory), like ``TIMESTAMP`` in
+  the DDL reader; see :mod:`python_types`.
+* Database-made values: ``PrimaryKey(auto=True)`` for keys, ``Generated(sql)`` for other
+  columns (``DEFAULT CURRENT_TIMESTAMP``); both are ``generated`` and left out of the Draft.
+  Multi-field unique constraints come from ``@entity(unique=[(...), ...])``.
 * ``Entity.extra["python_class"]`` is ``{"module", "name", "flavour", "frozen"}``: the dotted
   module relative to the package root, the class name, ``dataclass``/``pydantic``/``attrs``
   /``plain`` and whether instances are frozen. Enum fields carry

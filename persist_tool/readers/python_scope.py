@@ -42,9 +42,6 @@ _MODULE_ALIASES: dict[str, str] = {
     "collections.abc": "typing",
 }
 
-_MAX_ALIAS_DEPTH = 20
-"""How many re-exports and aliases may chain before the reader calls it a cycle."""
-
 
 @dataclass(frozen=True, slots=True)
 class External:
@@ -293,7 +290,7 @@ class Loader:
         self._base_path = base_display[0].resolve().parent
         self._base_display = Path(base_display[1]).parent
         self._modules: dict[str, ModuleScope | None] = {}
-        self._depth = 0
+        self._resolving: set[str] = set()
 
     def module_name(self, path: Path, node_location: Location | None = None) -> tuple[str, bool]:
         """Return the dotted module name of ``path`` and whether it is a package."""
@@ -366,21 +363,21 @@ class Loader:
                 )
             if scope is origin:
                 return origin.resolve_parts(rest, node)
-            self._depth += 1
+            if qualname in self._resolving:
+                raise SourceError(origin.location(node), f"{qualname!r} is re-exported in a cycle")
+            self._resolving.add(qualname)
             try:
-                if self._depth > _MAX_ALIAS_DEPTH:
-                    raise SourceError(
-                        origin.location(node), f"{qualname!r} is re-exported in a cycle"
-                    )
                 return scope.resolve_parts(rest, node)
             except SourceError as exc:
+                if len(self._resolving) > 1:
+                    raise  # the outermost lookup reports it, once
                 raise SourceError(
                     origin.location(node),
                     f"cannot resolve {qualname!r} in {scope.display}: {exc.message}",
                     exc.hint,
                 ) from None
             finally:
-                self._depth -= 1
+                self._resolving.discard(qualname)
         return External(normalise(qualname))
 
 

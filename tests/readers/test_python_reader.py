@@ -172,6 +172,55 @@ def test_pydantic_model_fields_skip_private_attributes_and_config(tmp_path: Path
     assert balance.default == ir.Default("literal", "0")
 
 
+def test_pydantic_field_factories_required_marker_and_frozen(tmp_path: Path) -> None:
+    body = """\
+        from pydantic import BaseModel, Field
+
+        @entity()
+        class Tagged(BaseModel):
+            id: Annotated[int, PrimaryKey()] = Field(...)
+            tags: list[str] = Field(default_factory=list, max_length=5)
+            labels: dict[str, str] = {}
+            code: str = Field("x", frozen=True, min_length=1)
+    """
+    entity = only_entity(read_source(tmp_path, body).schema.entities)
+    ident, tags, labels, code = entity.fields
+    assert ident.default is None and ident.required
+    assert tags.default == ir.Default("factory", "list")
+    assert tags.constraints.max_items == 5
+    assert labels.default == ir.Default("factory", "dict")
+    assert (code.default, code.immutable, code.constraints.min_length) == (
+        ir.Default("literal", "x"),
+        True,
+        1,
+    )
+
+
+def test_names_re_exported_in_a_cycle_are_an_error(tmp_path: Path) -> None:
+    package = write_package(
+        tmp_path,
+        {
+            "one.py": "from .two import Money\n",
+            "two.py": "from .one import Money\n",
+            "models.py": """\
+                from typing import Annotated
+                from persist_runtime import entity, PrimaryKey
+                from .one import Money
+
+                @entity()
+                class Wallet:
+                    id: Annotated[int, PrimaryKey()]
+                    balance: Money
+            """,
+        },
+    )
+    with pytest.raises(SourceError) as caught:
+        read_module(package / "models.py")
+    assert caught.value.message.endswith("is re-exported in a cycle")
+    assert caught.value.location is not None
+    assert (caught.value.location.line, caught.value.location.column) == (8, 14)
+
+
 def test_attr_s_without_auto_attribs_reads_attr_ib_assignments(tmp_path: Path) -> None:
     body = """\
         import attr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,21 @@ def test_hostile_module_is_read_without_running_it(tmp_path: Path) -> None:
     entity = only_entity(result.schema.entities)
     assert (entity.name, entity.table, entity.doc) == ("Victim", "victims", "Read, never run.")
     assert [f.name for f in entity.fields] == ["id", "name"]
+    assert not (package / "PWNED").exists()
+
+
+def test_generating_from_a_hostile_module_runs_none_of_it(tmp_path: Path) -> None:
+    package = write_package(tmp_path, {"hostile.py": HOSTILE})
+    result = subprocess.run(
+        [sys.executable, "-m", "persist_tool", "generate", "entity", "pkg/hostile.py", "-o", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "victim.py").is_file()
+    assert "from pkg.hostile import Victim" in (tmp_path / "out" / "victim.py").read_text()
     assert not (package / "PWNED").exists()
 
 

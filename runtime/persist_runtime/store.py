@@ -366,6 +366,8 @@ class Store:
     # ------------------------------------------------------------------ create
 
     def _draft(self, spec: EntitySpec, draft: object) -> Any:
+        if type(draft) is spec.draft_type:  # the common case, checked first: bulk inserts
+            return draft
         if isinstance(draft, Mapping):
             return spec.draft_type.from_payload(draft)
         if not isinstance(draft, spec.draft_type):

@@ -86,8 +86,18 @@ def _arrays(ctx: Ctx) -> list[Difference]:
         )
         nested = checker.conj(old, schema, doc, where)
         if has_breaking(nested):
+            opened = is_rest and all(
+                is_trivially_true(_tuple_of(a, UPPER)[1]) for a in ctx.old
+            )
             diffs += _array_summary(
-                index, is_rest, schema, len(prefix), old_prefix_len, where
+                index,
+                is_rest,
+                schema,
+                opened,
+                len(prefix),
+                old_prefix_len,
+                where,
+                rest_key,
             )
         diffs += nested
     diffs += _unique(ctx, old_max)
@@ -96,16 +106,22 @@ def _arrays(ctx: Ctx) -> list[Difference]:
 
 
 def _array_summary(
-    index: int, is_rest: bool, schema: JsonValue, new_len: int, old_len: int, where: str
+    index: int,
+    is_rest: bool,
+    schema: JsonValue,
+    old_rest_open: bool,
+    new_len: int,
+    old_len: int,
+    where: str,
+    rest_key: str,
 ) -> list[Difference]:
+    """Name what happened at an array position whose comparison broke."""
     if is_rest:
         if schema is False:
             return [Difference("ADDITIONAL_ITEMS_REMOVED", where, True)]
-        kind = (
-            "SCHEMA_ADDED"
-            if new_len == 0 and old_len == 0
-            else "ADDITIONAL_ITEMS_NARROWED"
-        )
+        if not old_rest_open:
+            return []  # the nested differences say how the rest schema narrowed
+        kind = "SCHEMA_ADDED" if rest_key == "items" else "ADDITIONAL_ITEMS_NARROWED"
         return [Difference(kind, where, True)]
     if index >= old_len:
         return [
@@ -119,7 +135,7 @@ def _array_summary(
                 "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where, True
             )
         ]
-    return [Difference("ITEM_CHANGED", where, True)]
+    return []
 
 
 def _unique(ctx: Ctx, old_max: int | float | None) -> list[Difference]:

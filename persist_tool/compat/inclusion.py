@@ -119,6 +119,18 @@ class Checker:
             return False
         return not has_ref(new) or json_equal(atom.doc.root, new_doc.root)
 
+    def _stated(self, old: list[Atom], new: Atom) -> bool:
+        """Tell whether the old side states the new conjunct verbatim (so it implies it)."""
+        whole = frozenset({"allOf", "$ref"})
+        if not new.skip <= whole:
+            return False
+        return any(
+            atom.skip <= whole
+            and json_equal(atom.schema, new.schema)
+            and (not has_ref(new.schema) or json_equal(atom.doc.root, new.doc.root))
+            for atom in old
+        )
+
     def _conj(
         self,
         old: list[Atom],
@@ -142,7 +154,8 @@ class Checker:
             return [Difference("REFERENCE_UNRESOLVED", ptr, True, str(error))]
         diffs: list[Difference] = []
         for atom in atoms:
-            diffs += self.atom(old, kinds, atom, ptr, solo=len(atoms) == 1)
+            if not self._stated(old, atom):
+                diffs += self.atom(old, kinds, atom, ptr, solo=len(atoms) == 1)
         if exact is False and not has_breaking(diffs):
             diffs.append(
                 Difference("ENUM_ARRAY_NARROWED", ptr, True, "an old value is rejected")
@@ -187,10 +200,12 @@ class Checker:
                     ]
             if atom.has("if"):
                 kept = Atom(atom.schema, atom.doc, atom.skip | {"if", "then", "else"})
-                return [
-                    [kept, *rest, *self.expand_old(atom.get(k, True), atom.doc)]
-                    for k in ("then", "else")
-                ]
+                condition = atom.get("if")
+                then = self.expand_old(condition, atom.doc)
+                then += self.expand_old(atom.get("then", True), atom.doc)
+                otherwise = [Atom({"not": condition}, atom.doc)]
+                otherwise += self.expand_old(atom.get("else", True), atom.doc)
+                return [[kept, *rest, *then], [kept, *rest, *otherwise]]
         return None
 
     def atom(
@@ -238,15 +253,20 @@ class Checker:
         ok, nested = self._one_branch(old, branches, doc, exclusive, ptr, keyword)
         if ok:
             return True, []
-        groups = _kind_groups(kinds)
-        if len(groups) < 2:
+        parts = self.split_by_kind(old, kinds)
+        if len(parts) < 2:
             return False, nested
-        for type_name in groups:
-            part = [*old, Atom({"type": type_name}, _EMPTY_DOC)]
+        for part in parts:
             part_ok, _ = self._one_branch(part, branches, doc, exclusive, ptr, keyword)
             if not part_ok:
                 return False, nested
         return True, []
+
+    def split_by_kind(self, old: list[Atom], kinds: frozenset[str]) -> list[list[Atom]]:
+        """Return ``old`` restricted to each kind of value it admits (numbers stay together)."""
+        return [
+            [*old, Atom({"type": name}, _EMPTY_DOC)] for name in _kind_groups(kinds)
+        ]
 
     def _one_branch(
         self, old: list[Atom], branches: list[JsonValue], doc: Doc, exclusive: bool, ptr: str,

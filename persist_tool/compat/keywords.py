@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from persist_tool.compat.changes import Difference, child, has_breaking
+from persist_tool.compat.changes import Difference, child
 from persist_tool.compat.schemadoc import (
     Atom,
     JsonValue,
@@ -321,19 +321,24 @@ def _not(ctx: Ctx) -> list[Difference]:
     return [Difference("NOT_TYPE_EXTENDED", child(ctx.ptr, "not"), True, text)]
 
 
+def _conditional_holds(checker: Checker, old: list[Atom], new: Atom) -> bool:
+    doc, condition = new.doc, new.get("if")
+    then_ok = checker.includes(old, new.get("then", True), doc)
+    else_ok = checker.includes(old, new.get("else", True), doc)
+    return (then_ok and else_ok) or (
+        (then_ok and checker.includes(old, condition, doc))
+        or (else_ok and checker.disjoint(old, condition, doc))
+    )
+
+
 def _if(ctx: Ctx) -> list[Difference]:
     if not ctx.new.has("if"):
         return []
-    checker, doc = ctx.checker, ctx.new.doc
-    condition = ctx.new.get("if")
-    then, otherwise = ctx.new.get("then", True), ctx.new.get("else", True)
-    then_diffs = checker.conj(ctx.old, then, doc, child(ctx.ptr, "then"))
-    else_diffs = checker.conj(ctx.old, otherwise, doc, child(ctx.ptr, "else"))
-    if not has_breaking(then_diffs) and not has_breaking(else_diffs):
+    checker = ctx.checker
+    if _conditional_holds(checker, ctx.old, ctx.new):
         return []
-    if not has_breaking(then_diffs) and checker.includes(ctx.old, condition, doc):
-        return []
-    if not has_breaking(else_diffs) and checker.disjoint(ctx.old, condition, doc):
+    parts = checker.split_by_kind(ctx.old, ctx.kinds)
+    if len(parts) > 1 and all(_conditional_holds(checker, p, ctx.new) for p in parts):
         return []
     text = "values the old schema accepts may fail the then/else branch"
     return [Difference("CONDITIONAL_CHANGED", ctx.ptr, True, text)]

@@ -251,6 +251,8 @@ class Atom:
         values = self.finite_values()
         if values is not None:
             kinds &= frozenset(kind_of(v) for v in values)
+        if self.has("not"):
+            kinds -= _excluded_kinds(self.get("not"))
         return kinds
 
     def finite_values(self) -> list[JsonValue] | None:
@@ -266,6 +268,18 @@ class Atom:
                 else list(enum)
             )
         return out
+
+
+def _excluded_kinds(schema: JsonValue) -> frozenset[str]:
+    """Return the kinds a ``not`` keyword rules out entirely (``not: {type: ...}``)."""
+    if is_trivially_true(schema):
+        return ALL_KINDS
+    if not isinstance(schema, dict):
+        return frozenset()
+    assertions = [k for k in schema if k not in ANNOTATIONS and not k.startswith("x-")]
+    if assertions == ["type"]:
+        return kinds_of_type_keyword(schema["type"])
+    return frozenset()
 
 
 def expand(schema: JsonValue, doc: Doc, reading: Reading, skip: frozenset[str] = frozenset(),

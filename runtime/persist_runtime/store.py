@@ -37,7 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .codecs import coerce_key_value, dumps
+from . import store_commands
+from .codecs import coerce_key_value
 from .dialects import Dialect, dialect
 from .errors import (
     ConflictError,
@@ -47,9 +48,10 @@ from .errors import (
     PersistError,
     ValidationError,
 )
-from .journal import PATCH_COMMAND, JournalRecord, utc_now_text
+from .journal import JournalRecord, utc_now_text
 from .spec import EntitySpec
-from .store_plan import TablePlan, build_plan, canonical_json
+from .store_commands import CommandResult, IdempotencyError, stale_error
+from .store_plan import TablePlan, build_plan
 
 __all__ = [
     "CommandResult",
@@ -76,31 +78,12 @@ class UnknownEntityError(PersistError, LookupError):
     """The store has no entity of that name registered."""
 
 
-class IdempotencyError(PersistError, ValueError):
-    """An idempotency key was reused for a different request (entity, id, command or payload)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Versioned:
     """An entity with its stored row version."""
 
     entity: Any
     version: int
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """What ``execute``/``patch`` did: the entity after the command and its new version.
-
-    ``replayed`` is true when an idempotency key matched an earlier request: ``entity`` and
-    ``version`` are then that request's result and nothing was applied again.
-    """
-
-    entity: Any
-    version: int
-    changed: frozenset[str]
-    seq: int | None
-    replayed: bool = False
 
 
 class Store:
@@ -366,7 +349,9 @@ class Store:
     # ------------------------------------------------------------------ create
 
     def _draft(self, spec: EntitySpec, draft: object) -> Any:
-        if type(draft) is spec.draft_type:  # the common case, checked first: bulk inserts
+        if (
+            type(draft) is spec.draft_type
+        ):  # the common case, checked first: bulk inserts
             return draft
         if isinstance(draft, Mapping):
             return spec.draft_type.from_payload(draft)
@@ -620,7 +605,7 @@ class Store:
                     raise self._not_found(plan, key)
                 actual = found[1] or 1
                 if actual != expected_version:
-                    raise _stale(plan, key, expected_version, actual)
+                    raise stale_error(plan, key, expected_version, actual)
             cur.execute(plan.delete_sql, plan.encode_key(key))
             if cur.rowcount == 0:
                 raise self._not_found(plan, key)
@@ -645,32 +630,13 @@ class Store:
         have), ``ConflictError`` (stale ``expected_version`` or a concurrent writer won) or
         ``IdempotencyError`` (key reused for another request).
         """
-        plan = self.plan(ref)
-        spec = plan.spec
-        if isinstance(command, Mapping):
-            command = spec.parse_command(command)
-        command_spec = plan.command_types.get(type(command))
-        if command_spec is None:
-            known = ", ".join(c.name for c in spec.commands)
-            raise ValidationError(
-                [
-                    Issue(
-                        "/command",
-                        f"{spec.name} has no command {type(command).__name__}"
-                        f" (commands: {known})",
-                    )
-                ],
-                entity=spec.name,
-            )
-        return self._apply(
-            plan,
+        return store_commands.execute(
+            self,
+            ref,
             id,
-            command_spec.name,
-            command_spec.payload_version,
-            command.to_payload(),  # type: ignore[attr-defined]
-            lambda entity: spec.apply_command(entity, command),
-            expected_version,
-            idempotency_key,
+            command,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     def patch(
@@ -683,184 +649,13 @@ class Store:
         idempotency_key: str | None = None,
     ) -> CommandResult:
         """Apply a ``Patch`` (or patch payload) like a command, journaled as ``"Patch"``."""
-        plan = self.plan(ref)
-        spec = plan.spec
-        if isinstance(patch, Mapping):
-            patch = spec.patch_type.from_payload(patch)
-        elif not isinstance(patch, spec.patch_type):
-            raise ValidationError(
-                [
-                    Issue(
-                        "",
-                        f"expected a {spec.patch_type.__name__} or a payload object,"
-                        f" got {type(patch).__name__}",
-                    )
-                ],
-                entity=spec.name,
-            )
-        return self._apply(
-            plan,
+        return store_commands.patch(
+            self,
+            ref,
             id,
-            PATCH_COMMAND,
-            1,
-            patch.to_payload(),  # type: ignore[attr-defined]
-            lambda entity: spec.apply_patch(entity, patch),
-            expected_version,
-            idempotency_key,
-        )
-
-    def _apply(
-        self,
-        plan: TablePlan,
-        id: object,
-        command_name: str,
-        payload_version: int,
-        payload: Mapping[str, Any],
-        reduce: Any,
-        expected_version: int | None,
-        idempotency_key: str | None,
-    ) -> CommandResult:
-        spec = plan.spec
-        key = plan.key_values(id)
-        key_text = plan.key_text(key)
-        payload_text = canonical_json(payload)
-        with self.transaction() as cur:
-            if idempotency_key is not None:
-                replay = self._replay(
-                    cur,
-                    plan,
-                    key_text,
-                    command_name,
-                    payload_version,
-                    payload_text,
-                    idempotency_key,
-                )
-                if replay is not None:
-                    return replay
-            found = self._load(cur, plan, key, key_text)
-            if found is None:
-                raise self._not_found(plan, key)
-            entity, stored = found
-            version = stored or 1
-            if expected_version is not None and expected_version != version:
-                raise _stale(plan, key, expected_version, version)
-            changed = frozenset(reduce(entity))
-            self._bump(cur, plan, key, key_text, version, stored is not None)
-            if changed:
-                sql, indexes = plan.update(changed)
-                values = spec.to_values(entity)
-                params = [plan.encode_field(i, values[i]) for i in indexes]
-                cur.execute(sql, (*params, *plan.encode_key(key)))
-                if cur.rowcount == 0:
-                    cur.execute(plan.exists_sql, plan.encode_key(key))
-                    if not cur.fetchall():
-                        raise ConflictError(
-                            f"{spec.name} {plan.key_json(key)!r} was deleted concurrently"
-                        )
-            result = (
-                dumps({"fields": spec.to_record(entity), "changed": sorted(changed)})
-                if idempotency_key is not None
-                else None
-            )
-            params13 = (
-                utc_now_text(),
-                spec.name,
-                spec.table,
-                key_text,
-                dumps(plan.key_json(key)),
-                spec.schema_version,
-                command_name,
-                payload_version,
-                payload_text,
-                version,
-                version + 1,
-                idempotency_key,
-                result,
-            )
-            try:
-                cur.execute(self._sql_journal_insert, params13)
-            except Exception as error:
-                if idempotency_key is not None and _is_integrity_error(error):
-                    raise ConflictError(
-                        f"a concurrent request with idempotency key {idempotency_key!r}"
-                        " committed first; retry to receive its result"
-                    ) from error
-                raise
-            seq = (
-                int(cur.fetchall()[0][0])
-                if self.dialect.insert_returning
-                else int(cur.lastrowid)
-            )
-        return CommandResult(
-            entity=entity, version=version + 1, changed=changed, seq=seq
-        )
-
-    def _bump(
-        self,
-        cur: Any,
-        plan: TablePlan,
-        key: Sequence[Any],
-        key_text: str,
-        version: int,
-        has_row: bool,
-    ) -> None:
-        table = plan.spec.table
-        if has_row:
-            cur.execute(self._sql_version_bump, (table, key_text, version))
-        else:
-            cur.execute(self._sql_version_insert, (table, key_text, version + 1))
-        if cur.rowcount != 1:
-            raise ConflictError(
-                f"{plan.spec.name} {plan.key_json(key)!r} was changed concurrently"
-                f" (version {version} is no longer current)",
-                expected=version,
-            )
-
-    def _replay(
-        self,
-        cur: Any,
-        plan: TablePlan,
-        key_text: str,
-        command: str,
-        payload_version: int,
-        payload_text: str,
-        idempotency_key: str,
-    ) -> CommandResult | None:
-        cur.execute(self._sql_idempotency, (idempotency_key,))
-        rows = cur.fetchall()
-        if not rows:
-            return None
-        (
-            entity,
-            entity_id,
-            old_command,
-            old_version,
-            old_payload,
-            new_version,
-            seq,
-            result,
-        ) = rows[0]
-        spec = plan.spec
-        same = (entity, entity_id, old_command, int(old_version), old_payload) == (
-            spec.name,
-            key_text,
-            command,
-            payload_version,
-            payload_text,
-        )
-        if not same or result is None:
-            raise IdempotencyError(
-                f"idempotency key {idempotency_key!r} was already used for {old_command}"
-                f" on {entity} {entity_id} with payload {old_payload}; it cannot be reused for"
-                f" {command} on {spec.name} {key_text} with payload {payload_text}"
-            )
-        stored = json.loads(result)
-        return CommandResult(
-            entity=spec.from_record(stored["fields"]),
-            version=int(new_version),
-            changed=frozenset(stored["changed"]),
-            seq=int(seq),
-            replayed=True,
+            patch,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     # ------------------------------------------------------------------ journal
@@ -988,18 +783,3 @@ def _check_version(spec: EntitySpec, current: int | None) -> None:
         f" older than this code's version {spec.schema_version}: apply the migration plan"
         " first (MigrationPlan.apply(store))"
     )
-
-
-def _stale(
-    plan: TablePlan, key: Sequence[Any], expected: int, actual: int
-) -> ConflictError:
-    return ConflictError(
-        f"{plan.spec.name} {plan.key_json(key)!r} is at version {actual},"
-        f" not the expected version {expected}",
-        expected=expected,
-        actual=actual,
-    )
-
-
-def _is_integrity_error(error: Exception) -> bool:
-    return any(c.__name__ == "IntegrityError" for c in type(error).__mro__)

@@ -16,6 +16,7 @@ from persist_runtime import (
     Store,
     ValidationError,
 )
+from persist_runtime.store_commands import bump_version
 
 from tests.runtime.handwritten_counter import (
     COUNTER_SPEC,
@@ -108,13 +109,13 @@ def test_concurrent_writer_that_loses_the_race_gets_a_conflict(
         pytest.raises(ConflictError, match="changed concurrently"),
         store.transaction() as cur,
     ):
-        store._bump(cur, plan, key, plan.key_text(key), 1, has_row=False)
+        bump_version(store, cur, plan, key, plan.key_text(key), 1, has_row=False)
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1))  # 2 -> 3
     with (
         pytest.raises(ConflictError, match="version 2 is no longer current"),
         store.transaction() as cur,
     ):
-        store._bump(cur, plan, key, plan.key_text(key), 2, has_row=True)
+        bump_version(store, cur, plan, key, plan.key_text(key), 2, has_row=True)
     assert store.version(COUNTER_SPEC, counter.id) == 3
 
 

@@ -186,10 +186,11 @@ def _patterns(atom: Atom) -> Mapping[str, JsonValue]:
     return mapping_or_empty(atom.get("patternProperties"))
 
 
-def _dependencies(atom: Atom) -> dict[str, JsonValue]:
-    out: dict[str, JsonValue] = {}
+def _dependencies(atom: Atom) -> list[tuple[str, JsonValue]]:
+    """Return (property, dependency) pairs of every dependency keyword of one conjunct."""
+    out: list[tuple[str, JsonValue]] = []
     for key in ("dependencies", "dependentRequired", "dependentSchemas"):
-        out.update(mapping_or_empty(atom.get(key)))
+        out += list(mapping_or_empty(atom.get(key)).items())
     return out
 
 
@@ -236,7 +237,7 @@ def _names(ctx: Ctx) -> list[str]:
     names: set[str] = set()
     for atom in [*ctx.old, ctx.new]:
         names |= set(_props(atom))
-        names |= set(_dependencies(atom))
+        names |= {name for name, _ in _dependencies(atom)}
         required = atom.get("required")
         if isinstance(required, list):
             names |= {r for r in required if isinstance(r, str)}
@@ -430,13 +431,11 @@ def _dependency_checks(ctx: Ctx) -> list[Difference]:
     for atom in ctx.old:
         if isinstance(atom.get("required"), list):
             old_required |= set(atom.get("required"))
-    for name, dep in _dependencies(ctx.new).items():
+    for name, dep in _dependencies(ctx.new):
         if not effective_kinds(_old_property(ctx, name)):
             continue  # old documents never hold the property
         where = child(ctx.ptr, "dependencies", name)
-        found = [
-            (_dependencies(a)[name], a) for a in ctx.old if name in _dependencies(a)
-        ]
+        found = [(d, a) for a in ctx.old for n, d in _dependencies(a) if n == name]
         olds = [value for value, _ in found]
         if isinstance(dep, list):
             known = set(old_required)

@@ -53,6 +53,8 @@ _KIND_TYPES: dict[str, str] = {
 
 
 _EMPTY_DOC = Doc({})
+_MAX_DEPTH = 256
+"""Nesting past this is reported as unproven rather than risking unbounded recursion."""
 _ALL_GROUPS: dict[str, Group] = {**GROUPS, **CONTAINER_GROUPS}
 
 
@@ -105,6 +107,10 @@ class Checker:
         key = (frozenset(a.key() for a in old), id(new))
         if key in self._active:
             return []
+        if len(self._active) >= _MAX_DEPTH:
+            return [
+                Difference("KEYWORD_NOT_UNDERSTOOD", ptr, True, "schemas nest too deep")
+            ]
         self._active.add(key)
         try:
             return self._conj(old, kinds, new, new_doc, ptr)

@@ -144,12 +144,14 @@ class Rule:
         *,
         severity: Severity | None = None,
         hint: str | None = None,
+        details: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> Finding:
         """Make a finding of this rule, filling the message and hint templates from ``params``.
 
         ``hint`` replaces the rule's hint template (already formatted text) when a finding
-        knows better, for example a "did you mean" suggestion.
+        knows better, for example a "did you mean" suggestion; ``details`` are kept for the
+        machine-readable reports.
         """
         return Finding(
             rule=self,
@@ -157,6 +159,7 @@ class Rule:
             message=_fill(self.message, params),
             hint=hint if hint is not None else _fill(self.hint, params),
             severity=severity or self.severity,
+            details=dict(details or {}),
         )
 
     def template_fields(self) -> frozenset[str]:
@@ -199,9 +202,7 @@ class Finding:
 
     def render(self) -> str:
         """Return the one-line text form: ``location: severity PTnnn[name] message``."""
-        text = (
-            f"{self.location}: {self.severity.value} {self.rule.id}[{self.rule.name}] "
-        )
+        text = f"{self.location}: {self.severity.value} {self.rule.id}[{self.rule.name}] "
         text += self.message
         if self.hint:
             text += f"\n  hint: {self.hint}"
@@ -550,14 +551,10 @@ def _mode_text(modes: Iterable[Mode]) -> str:
 def format_catalog(rules: Iterable[Rule] = CATALOG) -> str:
     """Return the catalog as an aligned text table for ``compat-check --list-rules``."""
     rows = [("ID", "NAME", "SEVERITY", "MODES", "WHAT IT CATCHES")]
-    rows += [
-        (r.id, r.name, r.severity.value, _mode_text(r.modes), r.summary) for r in rules
-    ]
+    rows += [(r.id, r.name, r.severity.value, _mode_text(r.modes), r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
-        + "  "
-        + row[4]
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
         for row in rows
     ]
     return "\n".join(lines) + "\n"

@@ -35,9 +35,7 @@ __all__ = ["CONTAINER_GROUPS"]
 # ---------------------------------------------------------------------- arrays
 
 
-def _tuple_of(
-    atom: Atom, reading: Reading
-) -> tuple[list[JsonValue], JsonValue, str, str]:
+def _tuple_of(atom: Atom, reading: Reading) -> tuple[list[JsonValue], JsonValue, str, str]:
     """Return (tuple items, rest schema, tuple keyword, rest keyword) of one conjunct."""
     items = atom.get("items")
     prefix = atom.get("prefixItems")
@@ -56,9 +54,7 @@ def _old_position(checker: Checker, old: list[Atom], index: int) -> list[Atom]:
     out: list[Atom] = []
     for atom in old:
         prefix, rest, _, _ = _tuple_of(atom, UPPER)
-        out += checker.expand_old(
-            prefix[index] if index < len(prefix) else rest, atom.doc
-        )
+        out += checker.expand_old(prefix[index] if index < len(prefix) else rest, atom.doc)
     return out
 
 
@@ -81,14 +77,10 @@ def _arrays(ctx: Ctx) -> list[Difference]:
         schema = rest if is_rest or index >= len(prefix) else prefix[index]
         if is_trivially_true(schema):
             continue
-        where = (
-            child(ctx.ptr, rest_key) if is_rest else child(ctx.ptr, tuple_key, index)
-        )
+        where = child(ctx.ptr, rest_key) if is_rest else child(ctx.ptr, tuple_key, index)
         nested = checker.conj(old, schema, doc, where)
         if has_breaking(nested):
-            opened = is_rest and all(
-                is_trivially_true(_tuple_of(a, UPPER)[1]) for a in ctx.old
-            )
+            opened = is_rest and all(is_trivially_true(_tuple_of(a, UPPER)[1]) for a in ctx.old)
             diffs += _array_summary(
                 index,
                 is_rest,
@@ -124,17 +116,9 @@ def _array_summary(
         kind = "SCHEMA_ADDED" if rest_key == "items" else "ADDITIONAL_ITEMS_NARROWED"
         return [Difference(kind, where, True)]
     if index >= old_len:
-        return [
-            Difference(
-                "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where, True
-            )
-        ]
+        return [Difference("ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where, True)]
     if index >= new_len:
-        return [
-            Difference(
-                "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where, True
-            )
-        ]
+        return [Difference("ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where, True)]
     return []
 
 
@@ -144,11 +128,7 @@ def _unique(ctx: Ctx, old_max: int | float | None) -> list[Difference]:
     if ctx.new.get("uniqueItems") is True:
         if old_unique or (old_max is not None and old_max <= 1):
             return []
-        return [
-            Difference(
-                "UNIQUE_ITEMS_ADDED", where, True, "duplicates no longer allowed"
-            )
-        ]
+        return [Difference("UNIQUE_ITEMS_ADDED", where, True, "duplicates no longer allowed")]
     if old_unique and ctx.solo:
         return [Difference("UNIQUE_ITEMS_REMOVED", where, False)]
     return []
@@ -168,11 +148,7 @@ def _contains(ctx: Ctx) -> list[Difference]:
         if high is None and checker.includes(old_schema, new.get("contains"), new.doc):
             return []
     where = child(ctx.ptr, "contains")
-    return [
-        Difference(
-            "CONTAINS_CHANGED", where, True, "arrays must now contain other items"
-        )
-    ]
+    return [Difference("CONTAINS_CHANGED", where, True, "arrays must now contain other items")]
 
 
 # ---------------------------------------------------------------------- objects
@@ -208,9 +184,7 @@ def _old_property(ctx: Ctx, name: str) -> list[Atom]:
             if found:
                 subs.append(sub)
         if not subs and not unsure:
-            subs.append(
-                False if ctx.checker.lenient else atom.get("additionalProperties", True)
-            )
+            subs.append(False if ctx.checker.lenient else atom.get("additionalProperties", True))
         for sub in subs:
             out += ctx.checker.expand_old(sub, atom.doc)
     return out
@@ -275,12 +249,7 @@ def _property(ctx: Ctx, name: str) -> list[Difference]:
     for sub in subs:
         nested += ctx.checker.conj(old, sub, ctx.new.doc, where)
     if not has_breaking(nested):
-        if (
-            declared_old
-            and not declared_new
-            and ctx.checker.lenient
-            and _closed([ctx.new])
-        ):
+        if declared_old and not declared_new and ctx.checker.lenient and _closed([ctx.new]):
             text = "assumes readers ignore unknown properties"
             kind = "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"
             return [Difference(kind, where, False, text, assumed=True)]
@@ -292,18 +261,14 @@ def _property(ctx: Ctx, name: str) -> list[Difference]:
             if open_old
             else "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
         )
-        nested.insert(
-            0, Difference(kind, where, True, "old documents may hold other values")
-        )
+        nested.insert(0, Difference(kind, where, True, "old documents may hold other values"))
     elif declared_old and not declared_new:
         kind = (
             "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"
             if ctx.new.get("additionalProperties") is False
             else "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
         )
-        nested.insert(
-            0, Difference(kind, where, True, "old values are no longer allowed")
-        )
+        nested.insert(0, Difference(kind, where, True, "old values are no longer allowed"))
     return nested
 
 
@@ -349,15 +314,9 @@ def _other_names(ctx: Ctx) -> list[Difference]:
         return []
     if ctx.checker.lenient:
         kind = (
-            "ADDITIONAL_PROPERTIES_REMOVED"
-            if extra is False
-            else "ADDITIONAL_PROPERTIES_NARROWED"
+            "ADDITIONAL_PROPERTIES_REMOVED" if extra is False else "ADDITIONAL_PROPERTIES_NARROWED"
         )
-        return [
-            Difference(
-                kind, where, False, "assumes no undeclared properties", assumed=True
-            )
-        ]
+        return [Difference(kind, where, False, "assumes no undeclared properties", assumed=True)]
     new_patterns = set(_patterns(ctx.new))
     old: list[Atom] = []
     for atom in ctx.old:
@@ -367,11 +326,7 @@ def _other_names(ctx: Ctx) -> list[Difference]:
     nested = ctx.checker.conj(old, extra, ctx.new.doc, where)
     if not has_breaking(nested):
         return nested
-    kind = (
-        "ADDITIONAL_PROPERTIES_REMOVED"
-        if extra is False
-        else "ADDITIONAL_PROPERTIES_NARROWED"
-    )
+    kind = "ADDITIONAL_PROPERTIES_REMOVED" if extra is False else "ADDITIONAL_PROPERTIES_NARROWED"
     return [
         Difference(kind, where, True, "undeclared properties of old documents"),
         *nested,
@@ -392,23 +347,15 @@ def _required(ctx: Ctx) -> list[Difference]:
         declared_old = any(name in _props(a) for a in ctx.old)
         if name not in new_props and not declared_old:
             text = "not a declared property (the schema registry counts it compatible)"
-            diffs.append(
-                Difference(
-                    "REQUIRED_UNDECLARED_PROPERTY_ADDED", where, False, text, True
-                )
-            )
+            diffs.append(Difference("REQUIRED_UNDECLARED_PROPERTY_ADDED", where, False, text, True))
         elif isinstance(new_props.get(name), dict) and "default" in new_props[name]:
             text = "compatible only for readers that fill in defaults"
             diffs.append(
-                Difference(
-                    "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED", where, False, text, True
-                )
+                Difference("REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED", where, False, text, True)
             )
         elif declared_old:
             diffs.append(
-                Difference(
-                    "REQUIRED_ATTRIBUTE_ADDED", where, True, "old documents may lack it"
-                )
+                Difference("REQUIRED_ATTRIBUTE_ADDED", where, True, "old documents may lack it")
             )
         else:
             kind = "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"
@@ -444,9 +391,7 @@ def _dependency_checks(ctx: Ctx) -> list[Difference]:
             missing = sorted(set(dep) - known)
             if missing:
                 kind = "DEPENDENCY_ARRAY_EXTENDED" if olds else "DEPENDENCY_ARRAY_ADDED"
-                diffs.append(
-                    Difference(kind, where, True, f"now needs {', '.join(missing)}")
-                )
+                diffs.append(Difference(kind, where, True, f"now needs {', '.join(missing)}"))
             continue
         if is_trivially_true(dep):
             continue
@@ -456,11 +401,7 @@ def _dependency_checks(ctx: Ctx) -> list[Difference]:
             base += ctx.checker.expand_old(old, atom.doc)
         nested = ctx.checker.conj(base, dep, ctx.new.doc, where)
         if has_breaking(nested):
-            kind = (
-                "DEPENDENCY_SCHEMA_CHANGED"
-                if old_schemas
-                else "DEPENDENCY_SCHEMA_ADDED"
-            )
+            kind = "DEPENDENCY_SCHEMA_CHANGED" if old_schemas else "DEPENDENCY_SCHEMA_ADDED"
             diffs += [Difference(kind, where, True), *nested]
     return diffs
 

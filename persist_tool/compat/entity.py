@@ -18,7 +18,7 @@ open content models stay open.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +48,7 @@ _RULE_OF_CHANGE: dict[str, str] = {
 """Rules for breaking differences of typed (non-JSON) fields; the rest are PT014."""
 
 
-def has_failures(
-    findings: Iterable[Finding], fail_on: Severity = Severity.ERROR
-) -> bool:
+def has_failures(findings: Iterable[Finding], fail_on: Severity = Severity.ERROR) -> bool:
     """Tell whether any finding is at or above ``fail_on``."""
     return any(f.severity.at_least(fail_on) for f in findings)
 
@@ -87,9 +85,7 @@ def _match_fields(
     used: set[str] = set()
     for field in new.fields:
         names = [field.name, *field.renamed_from]
-        match = next(
-            (old_by_name[n] for n in names if n in old_by_name and n not in used), None
-        )
+        match = next((old_by_name[n] for n in names if n in old_by_name and n not in used), None)
         if match is None:
             added.append(field)
         else:
@@ -103,9 +99,7 @@ def _same_type(a: ir.Field, b: ir.Field) -> bool:
     return a.type.to_json() == b.type.to_json()
 
 
-def _undeclared_renames(
-    removed: list[ir.Field], added: list[ir.Field]
-) -> dict[str, ir.Field]:
+def _undeclared_renames(removed: list[ir.Field], added: list[ir.Field]) -> dict[str, ir.Field]:
     """Pair removed fields with same-typed added ones: old name -> the likely new field."""
     out: dict[str, ir.Field] = {}
     free = list(added)
@@ -129,12 +123,14 @@ def check_entity(
     mode: Mode = Mode.BACKWARD,
     policy: Policy = Policy.STRICT,
     check_version: bool = True,
+    backfilled: Collection[str] = (),
 ) -> list[Finding]:
     """Return the findings of changing ``old`` into ``new`` in ``mode``.
 
     ``check_version`` adds the versioning rules (PT001 schema changed without a version
     bump, PT005 version decreased); leave it off when comparing with a version older than
-    the latest recorded one.
+    the latest recorded one. ``backfilled`` names the (new) fields the migration step fills
+    in for stored records: they raise neither PT010 nor PT012.
     """
     findings: list[Finding] = []
     if check_version:
@@ -143,9 +139,13 @@ def check_entity(
     renames = _undeclared_renames(removed, added)
     for direction in mode.directions:
         for pair in pairs:
-            findings += _field_findings(old, new, pair, direction, policy)
+            if not (direction is Mode.BACKWARD and pair.new.name in backfilled):
+                findings += _field_findings(old, new, pair, direction, policy)
+            else:
+                findings += _type_findings(new, pair, direction, policy)
         findings += _removed_findings(new, removed, renames, direction)
-        findings += _added_findings(new, added, renames, direction)
+        filled = [f for f in added if direction is Mode.FORWARD or f.name not in backfilled]
+        findings += _added_findings(new, filled, renames, direction)
     for old_name, new_field in renames.items():
         findings.append(
             get_rule("PT021").finding(
@@ -172,10 +172,7 @@ def _version_findings(old: ir.Entity, new: ir.Entity) -> list[Finding]:
                 recorded=old.schema_version,
             )
         ]
-    if (
-        new.schema_version == old.schema_version
-        and old.fingerprint() != new.fingerprint()
-    ):
+    if new.schema_version == old.schema_version and old.fingerprint() != new.fingerprint():
         changes = ", ".join(_summary(old, new)) or "constraints or metadata"
         return [
             get_rule("PT001").finding(
@@ -221,9 +218,7 @@ def _added_findings(
         else:
             continue
         findings.append(
-            rule.finding(
-                _where(entity, field), hint=hint, entity=entity.name, field=field.name
-            )
+            rule.finding(_where(entity, field), hint=hint, entity=entity.name, field=field.name)
         )
     return findings
 
@@ -245,9 +240,7 @@ def _removed_findings(
         )
         if direction is Mode.BACKWARD:
             findings.append(
-                get_rule("PT011").finding(
-                    where, hint=hint, entity=entity.name, field=field.name
-                )
+                get_rule("PT011").finding(where, hint=hint, entity=entity.name, field=field.name)
             )
         elif not field.nullable and field.default is None:
             findings.append(
@@ -262,9 +255,7 @@ def _removed_findings(
     return findings
 
 
-def _did_you_mean(
-    entity: ir.Entity, old_name: str | None, new_name: str | None
-) -> str | None:
+def _did_you_mean(entity: ir.Entity, old_name: str | None, new_name: str | None) -> str | None:
     if old_name is None or new_name is None:
         return None
     return (
@@ -281,18 +272,14 @@ def _field_findings(
     policy: Policy,
 ) -> list[Finding]:
     findings: list[Finding] = []
-    reader, writer = (
-        (pair.new, pair.old) if direction is Mode.BACKWARD else (pair.old, pair.new)
-    )
+    reader, writer = (pair.new, pair.old) if direction is Mode.BACKWARD else (pair.old, pair.new)
     where = _where(entity, pair.new)
     params: dict[str, Any] = {"entity": entity.name, "field": pair.new.name}
     if writer.nullable and not reader.nullable:
         if direction is Mode.BACKWARD:
             findings.append(get_rule("PT012").finding(where, **params))
         else:
-            findings.append(
-                get_rule("PT019").finding(where, **params, what="made nullable")
-            )
+            findings.append(get_rule("PT019").finding(where, **params, what="made nullable"))
     findings += _type_findings(entity, pair, direction, policy)
     return findings
 
@@ -322,9 +309,7 @@ def _type_findings(
     ):
         return _enum_findings(entity, pair, direction)
     writer, reader = (old, new) if direction is Mode.BACKWARD else (new, old)
-    comparison = compare_schemas(
-        field_schema(writer), field_schema(reader), policy=policy
-    )
+    comparison = compare_schemas(field_schema(writer), field_schema(reader), policy=policy)
     is_json = isinstance(new.type, ir.JsonType) and isinstance(old.type, ir.JsonType)
     if is_json:
         return _json_findings(entity, new, comparison.differences, note, policy)
@@ -355,6 +340,7 @@ def _type_findings(
                 _where(entity, new, _pointer(diff)),
                 **params,
                 pointer=_pointer_suffix(diff),
+                details={"change_type": diff.type, "pointer": _pointer(diff)},
                 change=describe(diff.type),
                 detail=f" ({diff.detail})" if diff.detail else "",
                 direction=note,
@@ -364,9 +350,7 @@ def _type_findings(
 
 
 def _enum_findings(entity: ir.Entity, pair: _Pair, direction: Mode) -> list[Finding]:
-    assert isinstance(pair.old.type, ir.EnumType) and isinstance(
-        pair.new.type, ir.EnumType
-    )
+    assert isinstance(pair.old.type, ir.EnumType) and isinstance(pair.new.type, ir.EnumType)
     old_values, new_values = pair.old.type.values, pair.new.type.values
     if direction is Mode.BACKWARD:
         missing = [v for v in old_values if v not in new_values]
@@ -417,9 +401,8 @@ def _json_findings(
                 entity=entity.name,
                 field=field.name,
                 pointer=_pointer_suffix(diff),
-                change=describe(diff.type)
-                + (f" ({diff.detail})" if diff.detail else "")
-                + note,
+                details={"change_type": diff.type, "pointer": _pointer(diff)},
+                change=describe(diff.type) + (f" ({diff.detail})" if diff.detail else "") + note,
                 policy=policy.value,
             )
         )
@@ -447,9 +430,7 @@ def _key_findings(
     old_unique = {frozenset(carried(u)) for u in old.unique}
     old_unique |= {frozenset(carried(i.columns)) for i in old.indexes if i.unique}
     old_unique.add(frozenset(carried(old.primary_key)))
-    new_unique = [tuple(u) for u in new.unique] + [
-        i.columns for i in new.indexes if i.unique
-    ]
+    new_unique = [tuple(u) for u in new.unique] + [i.columns for i in new.indexes if i.unique]
     reported: set[frozenset[str]] = set()
     for columns in new_unique:
         key = frozenset(columns)
@@ -461,9 +442,7 @@ def _key_findings(
             continue
         reported.add(key)
         findings.append(
-            get_rule("PT022").finding(
-                where, entity=new.name, columns=", ".join(columns)
-            )
+            get_rule("PT022").finding(where, entity=new.name, columns=", ".join(columns))
         )
     old_indexes = {i.name: i for i in old.indexes}
     new_indexes = {i.name: i for i in new.indexes}
@@ -477,9 +456,7 @@ def _key_findings(
             what = "changed"
         else:
             continue
-        findings.append(
-            get_rule("PT023").finding(where, entity=new.name, index=name, what=what)
-        )
+        findings.append(get_rule("PT023").finding(where, entity=new.name, index=name, what=what))
     return findings
 
 
@@ -490,9 +467,7 @@ def _command_findings(old: ir.Entity, new: ir.Entity) -> list[Finding]:
         before = old_commands.get(command.name)
         if before is None or before.payload_version != command.payload_version:
             continue
-        if [_param_key(p) for p in before.params] != [
-            _param_key(p) for p in command.params
-        ]:
+        if [_param_key(p) for p in before.params] != [_param_key(p) for p in command.params]:
             loc = command.location or new.location
             where = FindingLocation(
                 file=loc.file if loc else None,
@@ -524,6 +499,7 @@ def check_history(
     mode: Mode = Mode.BACKWARD,
     policy: Policy = Policy.STRICT,
     transitive: bool = False,
+    backfilled: Collection[str] = (),
 ) -> list[Finding]:
     """Check ``current`` against the recorded versions of its entity (oldest first).
 
@@ -535,21 +511,24 @@ def check_history(
         return []
     ordered = sorted(history, key=lambda e: e.schema_version)
     latest = ordered[-1]
-    findings = check_entity(latest, current, mode=mode, policy=policy)
+    findings = check_entity(latest, current, mode=mode, policy=policy, backfilled=backfilled)
     if not transitive:
         return findings
     seen = {(f.rule.id, f.location.key(), f.message) for f in findings}
     for version in reversed(ordered[:-1]):
         for finding in check_entity(
-            version, current, mode=mode, policy=policy, check_version=False
+            version,
+            current,
+            mode=mode,
+            policy=policy,
+            check_version=False,
+            backfilled=backfilled,
         ):
             key = (finding.rule.id, finding.location.key(), finding.message)
             if key in seen:
                 continue
             seen.add(key)
-            message = (
-                f"{finding.message} (against schema_version {version.schema_version})"
-            )
+            message = f"{finding.message} (against schema_version {version.schema_version})"
             findings.append(
                 Finding(
                     finding.rule,

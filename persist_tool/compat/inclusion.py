@@ -63,9 +63,7 @@ class Checker:
     """Compare schemas under one policy; keeps the set of pairs under comparison."""
 
     policy: Policy = Policy.STRICT
-    _active: set[tuple[frozenset[tuple[int, frozenset[str]]], int]] = field(
-        default_factory=set
-    )
+    _active: set[tuple[frozenset[tuple[int, frozenset[str]]], int]] = field(default_factory=set)
 
     @property
     def lenient(self) -> bool:
@@ -93,9 +91,7 @@ class Checker:
 
     # ------------------------------------------------------------------ the core
 
-    def conj(
-        self, old: list[Atom], new: JsonValue, new_doc: Doc, ptr: str
-    ) -> list[Difference]:
+    def conj(self, old: list[Atom], new: JsonValue, new_doc: Doc, ptr: str) -> list[Difference]:
         """Return the differences between the conjunction ``old`` and the schema ``new``."""
         if is_trivially_true(new):
             return []
@@ -108,9 +104,7 @@ class Checker:
         if key in self._active:
             return []
         if len(self._active) >= _MAX_DEPTH:
-            return [
-                Difference("KEYWORD_NOT_UNDERSTOOD", ptr, True, "schemas nest too deep")
-            ]
+            return [Difference("KEYWORD_NOT_UNDERSTOOD", ptr, True, "schemas nest too deep")]
         self._active.add(key)
         try:
             return self._conj(old, kinds, new, new_doc, ptr)
@@ -163,9 +157,7 @@ class Checker:
             if not self._stated(old, atom):
                 diffs += self.atom(old, kinds, atom, ptr, solo=len(atoms) == 1)
         if exact is False and not has_breaking(diffs):
-            diffs.append(
-                Difference("ENUM_ARRAY_NARROWED", ptr, True, "an old value is rejected")
-            )
+            diffs.append(Difference("ENUM_ARRAY_NARROWED", ptr, True, "an old value is rejected"))
         return diffs
 
     def _finite(self, old: list[Atom], new: JsonValue, new_doc: Doc) -> bool | None:
@@ -201,9 +193,7 @@ class Checker:
                 branches = atom.get(keyword)
                 if isinstance(branches, list):
                     kept = Atom(atom.schema, atom.doc, atom.skip | {keyword})
-                    return [
-                        [kept, *rest, *self.expand_old(b, atom.doc)] for b in branches
-                    ]
+                    return [[kept, *rest, *self.expand_old(b, atom.doc)] for b in branches]
             if atom.has("if"):
                 kept = Atom(atom.schema, atom.doc, atom.skip | {"if", "then", "else"})
                 condition = atom.get("if")
@@ -235,9 +225,7 @@ class Checker:
                     and not is_trivially_true(new.get(keyword))
                 ):
                     where = child(ptr, keyword)
-                    diffs.append(
-                        Difference("KEYWORD_NOT_UNDERSTOOD", where, True, keyword)
-                    )
+                    diffs.append(Difference("KEYWORD_NOT_UNDERSTOOD", where, True, keyword))
                 continue  # annotations and unknown keywords never reject a value
             if group not in done:
                 done.append(group)
@@ -270,9 +258,7 @@ class Checker:
 
     def split_by_kind(self, old: list[Atom], kinds: frozenset[str]) -> list[list[Atom]]:
         """Return ``old`` restricted to each kind of value it admits (numbers stay together)."""
-        return [
-            [*old, Atom({"type": name}, _EMPTY_DOC)] for name in _kind_groups(kinds)
-        ]
+        return [[*old, Atom({"type": name}, _EMPTY_DOC)] for name in _kind_groups(kinds)]
 
     def _one_branch(
         self, old: list[Atom], branches: list[JsonValue], doc: Doc, exclusive: bool, ptr: str,
@@ -316,16 +302,11 @@ class Checker:
                     return True
         return False
 
-    def _values_outside(
-        self, values: list[JsonValue] | None, atoms: list[Atom]
-    ) -> bool:
+    def _values_outside(self, values: list[JsonValue] | None, atoms: list[Atom]) -> bool:
         if values is None:
             return False
         try:
-            return all(
-                not all(is_valid(v, a.schema, a.doc, UPPER) for a in atoms)
-                for v in values
-            )
+            return all(not all(is_valid(v, a.schema, a.doc, UPPER) for a in atoms) for v in values)
         except Undecidable:
             return False
 

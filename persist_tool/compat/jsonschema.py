@@ -54,15 +54,10 @@ class SchemaComparison:
         return frozenset(d.type for d in self.differences)
 
 
-def _direction(
-    old: JsonValue, new: JsonValue, policy: Policy, label: str
-) -> list[Difference]:
+def _direction(old: JsonValue, new: JsonValue, policy: Policy, label: str) -> list[Difference]:
     diffs = Checker(policy).compare(old, Doc(old), new, Doc(new))
     if label:
-        diffs = [
-            replace(d, detail=f"{label}: {d.detail}" if d.detail else label)
-            for d in diffs
-        ]
+        diffs = [replace(d, detail=f"{label}: {d.detail}" if d.detail else label) for d in diffs]
     return diffs
 
 

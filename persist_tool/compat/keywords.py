@@ -96,25 +96,15 @@ def _enum(ctx: Ctx) -> list[Difference]:
         allowed = [ctx.new.get("const")]
     enum = ctx.new.get("enum")
     if isinstance(enum, list):
-        allowed = [
-            v for v in enum if not allowed or any(json_equal(v, w) for w in allowed)
-        ]
+        allowed = [v for v in enum if not allowed or any(json_equal(v, w) for w in allowed)]
     values = ctx.checker.old_values(ctx.old)
     key = "const" if ctx.new.has("const") else "enum"
     if values is None:
-        return [
-            Difference(
-                "ENUM_ARRAY_NARROWED", child(ctx.ptr, key), True, "values restricted"
-            )
-        ]
+        return [Difference("ENUM_ARRAY_NARROWED", child(ctx.ptr, key), True, "values restricted")]
     missing = [v for v in values if not any(json_equal(v, w) for w in allowed)]
     if missing:
         text = ", ".join(repr(v) for v in missing)
-        return [
-            Difference(
-                "ENUM_ARRAY_CHANGED", child(ctx.ptr, key), True, f"{text} removed"
-            )
-        ]
+        return [Difference("ENUM_ARRAY_CHANGED", child(ctx.ptr, key), True, f"{text} removed")]
     return []
 
 
@@ -133,9 +123,7 @@ def bound_diffs(ctx: Ctx, low_key: str, high_key: str, label: str) -> list[Diffe
         where = child(ctx.ptr, low_key)
         if new_low > old_low:
             kind = "INCREASED" if old_lows else "ADDED"
-            diffs.append(
-                Difference(f"{min_name}_{kind}", where, True, f"{old_low} -> {new_low}")
-            )
+            diffs.append(Difference(f"{min_name}_{kind}", where, True, f"{old_low} -> {new_low}"))
         elif old_lows and new_low < old_low:
             diffs.append(Difference(f"{min_name}_DECREASED", where, False))
     elif old_lows and ctx.solo:
@@ -143,9 +131,7 @@ def bound_diffs(ctx: Ctx, low_key: str, high_key: str, label: str) -> list[Diffe
     if _is_number(new_high):
         where = child(ctx.ptr, high_key)
         if old_high is None:
-            diffs.append(
-                Difference(f"{max_name}_ADDED", where, True, f"at most {new_high}")
-            )
+            diffs.append(Difference(f"{max_name}_ADDED", where, True, f"at most {new_high}"))
         elif new_high < old_high:
             detail = f"{old_high} -> {new_high}"
             diffs.append(Difference(f"{max_name}_DECREASED", where, True, detail))
@@ -171,18 +157,14 @@ def _string(ctx: Ctx) -> list[Difference]:
         old_values = ctx.old_values_of(key)
         if not isinstance(new_value, str):
             if old_values and ctx.solo and new_value is None:
-                diffs.append(
-                    Difference(f"{key.upper()}_REMOVED", child(ctx.ptr, key), False)
-                )
+                diffs.append(Difference(f"{key.upper()}_REMOVED", child(ctx.ptr, key), False))
             continue
         if key == "pattern" and is_trivial_pattern(new_value):
             continue
         if new_value in old_values:
             continue
         kind = changed if old_values else added
-        detail = (
-            f"{old_values[0]!r} -> {new_value!r}" if old_values else repr(new_value)
-        )
+        detail = f"{old_values[0]!r} -> {new_value!r}" if old_values else repr(new_value)
         diffs.append(Difference(kind, child(ctx.ptr, key), True, detail))
     return diffs
 
@@ -195,9 +177,7 @@ Bound = tuple[float | int, bool]
 
 
 def _bounds(atom: Atom, lower: bool) -> list[tuple[Bound, str]]:
-    plain, exclusive = (
-        ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
-    )
+    plain, exclusive = ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
     out: list[tuple[Bound, str]] = []
     value, flag = atom.get(plain), atom.get(exclusive)
     if _is_number(value):
@@ -247,9 +227,7 @@ def _number(ctx: Ctx) -> list[Difference]:
         for new, key in new_bounds:
             where = child(ctx.ptr, key)
             if old is None:
-                diffs.append(
-                    Difference(f"{name}_ADDED", where, True, f"{key} {new[0]}")
-                )
+                diffs.append(Difference(f"{name}_ADDED", where, True, f"{key} {new[0]}"))
             elif not _within(old, new, lower):
                 more = "INCREASED" if lower else "DECREASED"
                 detail = f"{old[0]} -> {new[0]}"
@@ -277,9 +255,7 @@ def _multiple_of(ctx: Ctx, only_integers: bool) -> list[Difference]:
         return []
     for old in olds:
         if old > 0 and (Fraction(str(old)) / step).denominator == 1:
-            return (
-                [] if old == new else [Difference("MULTIPLE_OF_REDUCED", where, False)]
-            )
+            return [] if old == new else [Difference("MULTIPLE_OF_REDUCED", where, False)]
     if olds:
         return [Difference("MULTIPLE_OF_CHANGED", where, True, f"{olds[0]} -> {new}")]
     return [Difference("MULTIPLE_OF_ADDED", where, True, f"multiple of {new}")]
@@ -298,11 +274,7 @@ def _union(keyword: str, exclusive: bool) -> Group:
         )
         if ok:
             return []
-        kind = (
-            "SUM_TYPE_NARROWED"
-            if len(branches) > 1
-            else "COMBINED_TYPE_SUBSCHEMAS_CHANGED"
-        )
+        kind = "SUM_TYPE_NARROWED" if len(branches) > 1 else "COMBINED_TYPE_SUBSCHEMAS_CHANGED"
         text = f"a value the old schema accepts matches no {keyword} alternative"
         if exclusive and any(d.type == "ONE_OF_OVERLAP" for d in nested):
             text = "a value the old schema accepts may match several oneOf alternatives"

@@ -98,9 +98,7 @@ def json_equal(a: JsonValue, b: JsonValue) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(
-            json_equal(x, y) for x, y in zip(a, b, strict=True)
-        )
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     return type(a) is type(b) and bool(a == b)
@@ -115,9 +113,7 @@ def kinds_of_type_keyword(value: JsonValue) -> frozenset[str]:
     return frozenset(out)
 
 
-_TRIVIAL_PATTERNS = frozenset(
-    {"", ".*", "^.*", ".*$", "^.*$", "[\\s\\S]*", "^[\\s\\S]*$"}
-)
+_TRIVIAL_PATTERNS = frozenset({"", ".*", "^.*", ".*$", "^.*$", "[\\s\\S]*", "^[\\s\\S]*$"})
 
 
 def is_trivial_pattern(pattern: str) -> bool:
@@ -225,11 +221,7 @@ class Atom:
 
     def has(self, key: str) -> bool:
         """Tell whether keyword ``key`` is present and not skipped."""
-        return (
-            isinstance(self.schema, dict)
-            and key in self.schema
-            and key not in self.skip
-        )
+        return isinstance(self.schema, dict) and key in self.schema and key not in self.skip
 
     def key(self) -> tuple[int, frozenset[str]]:
         """Return an identity for cycle detection across recursive ``$ref`` chains."""
@@ -262,11 +254,7 @@ class Atom:
             out = [self.get("const")]
         enum = self.get("enum")
         if isinstance(enum, list):
-            out = (
-                [v for v in enum if any(json_equal(v, w) for w in out)]
-                if out
-                else list(enum)
-            )
+            out = [v for v in enum if any(json_equal(v, w) for w in out)] if out else list(enum)
         return out
 
 

@@ -52,9 +52,7 @@ def _date_time(text: str) -> bool:
 
 
 def _uuid(text: str) -> bool:
-    return re.fullmatch(r"[0-9a-fA-F-]{36}", text) is not None and _parses(
-        uuid.UUID, text
-    )
+    return re.fullmatch(r"[0-9a-fA-F-]{36}", text) is not None and _parses(uuid.UUID, text)
 
 
 def _parses(fn: Callable[[str], object], text: str) -> bool:
@@ -124,30 +122,22 @@ _UNDECIDABLE = frozenset(
 )
 
 
-def _type(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _type(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return kind_of(value) in kinds_of_type_keyword(arg)
 
 
-def _enum(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _enum(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return isinstance(arg, list) and any(json_equal(value, w) for w in arg)
 
 
-def _const(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _const(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return json_equal(value, arg)
 
 
 def _only(kind: str, test: Callable[[JsonValue, JsonValue], bool]) -> Check:
     kinds = {"number": ("integer", "fraction")}.get(kind, (kind,))
 
-    def check(
-        v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-    ) -> bool:
+    def check(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
         return kind_of(value) not in kinds or test(value, arg)
 
     return check
@@ -157,9 +147,7 @@ def _length(text: str) -> int:
     return len(text)  # code points, as JSON Schema counts
 
 
-def _format(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _format(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if not isinstance(value, str):
         return True
     test = _FORMATS.get(arg) if isinstance(arg, str) else None
@@ -180,30 +168,20 @@ def _multiple(value: JsonValue, arg: JsonValue) -> bool:
     return quotient.denominator == 1
 
 
-def _minimum(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _minimum(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if kind_of(value) not in ("integer", "fraction"):
         return True
-    return (
-        bool(value > arg) if s.get("exclusiveMinimum") is True else bool(value >= arg)
-    )
+    return bool(value > arg) if s.get("exclusiveMinimum") is True else bool(value >= arg)
 
 
-def _maximum(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _maximum(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if kind_of(value) not in ("integer", "fraction"):
         return True
-    return (
-        bool(value < arg) if s.get("exclusiveMaximum") is True else bool(value <= arg)
-    )
+    return bool(value < arg) if s.get("exclusiveMaximum") is True else bool(value <= arg)
 
 
 def _exclusive(lower: bool) -> Check:
-    def check(
-        v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-    ) -> bool:
+    def check(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
         if isinstance(arg, bool) or kind_of(value) not in ("integer", "fraction"):
             return True  # draft-04 flag: read with minimum/maximum
         return bool(value > arg) if lower else bool(value < arg)
@@ -224,8 +202,7 @@ def _array_items(v: _Validator, value: JsonValue, s: dict[str, JsonValue]) -> bo
         if "items" not in s and v.reading == LOWER:
             rest = s.get("additionalItems", True)
     return all(
-        v.valid(item, prefix[i] if i < len(prefix) else rest)
-        for i, item in enumerate(value)
+        v.valid(item, prefix[i] if i < len(prefix) else rest) for i, item in enumerate(value)
     )
 
 
@@ -237,9 +214,7 @@ def _once(
     """Return checks for keywords read together: only the first present one runs ``test``."""
 
     def make(key: str) -> Check:
-        def check(
-            v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-        ) -> bool:
+        def check(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
             owner = next(k for k in group if k in s)
             return owner != key or not isinstance(value, kind) or test(v, value, s)
 
@@ -248,19 +223,13 @@ def _once(
     return {key: make(key) for key in group}
 
 
-def _unique(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _unique(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if arg is not True or not isinstance(value, list):
         return True
-    return not any(
-        json_equal(a, b) for i, a in enumerate(value) for b in value[i + 1 :]
-    )
+    return not any(json_equal(a, b) for i, a in enumerate(value) for b in value[i + 1 :])
 
 
-def _contains(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _contains(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if not isinstance(value, list):
         return True
     count = sum(1 for item in value if v.valid(item, arg))
@@ -290,15 +259,11 @@ def _object_props(v: _Validator, value: JsonValue, s: dict[str, JsonValue]) -> b
     return True
 
 
-def _required(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _required(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return not isinstance(value, dict) or all(name in value for name in arg)
 
 
-def _dependencies(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _dependencies(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     if not isinstance(value, dict) or not isinstance(arg, dict):
         return True
     for name, dep in arg.items():
@@ -318,33 +283,23 @@ def _property_names(
     return not isinstance(value, dict) or all(v.valid(name, arg) for name in value)
 
 
-def _all_of(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _all_of(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return all(v.valid(value, sub) for sub in arg)
 
 
-def _any_of(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _any_of(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return any(v.valid(value, sub) for sub in arg)
 
 
-def _one_of(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _one_of(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return sum(1 for sub in arg if v.valid(value, sub)) == 1
 
 
-def _not(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _not(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     return not v.valid(value, arg)
 
 
-def _if(
-    v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]
-) -> bool:
+def _if(v: _Validator, value: JsonValue, arg: JsonValue, s: dict[str, JsonValue]) -> bool:
     branch = s.get("then", True) if v.valid(value, arg) else s.get("else", True)
     return v.valid(value, branch)
 
@@ -367,9 +322,7 @@ _KEYWORDS: dict[str, Check] = {
     "maxItems": _only("array", lambda x, n: len(x) <= n),
     "uniqueItems": _unique,
     "contains": _contains,
-    **_once(
-        ("properties", "patternProperties", "additionalProperties"), _object_props, dict
-    ),
+    **_once(("properties", "patternProperties", "additionalProperties"), _object_props, dict),
     "required": _required,
     "minProperties": _only("object", lambda x, n: len(x) >= n),
     "maxProperties": _only("object", lambda x, n: len(x) <= n),

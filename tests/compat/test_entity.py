@@ -292,3 +292,13 @@ def test_removed_entity_is_warning() -> None:
     findings = check_schemas([_todo()], [])
     assert _ids(findings) == ["PT020"]
     assert check_schemas([_todo()], [], mode=Mode.FORWARD) == []
+
+
+def test_fields_the_migration_backfills_need_no_default() -> None:
+    old = _todo(_field("note", nullable=True))
+    new = _todo(_field("note"), _field("title"), version=2)
+    assert _ids(check_entity(old, new)) == ["PT010", "PT012"]
+    assert check_entity(old, new, backfilled={"note", "title"}) == []
+    assert _ids(check_entity(old, new, mode=Mode.FORWARD, backfilled={"title"})) == [
+        "PT018"
+    ]

@@ -82,10 +82,8 @@ def test_forward_compatible_verdict_holds_for_every_sampled_new_value(
 
 
 @SETTINGS
-@given(pair=schema_pairs(), values=st.lists(json_values, min_size=30, max_size=60))
-def test_full_mode_is_compatible_only_when_both_directions_are(
-    pair: tuple[Any, Any], values: list[Any]
-) -> None:
+@given(pair=schema_pairs())
+def test_full_mode_is_compatible_only_when_both_directions_are(pair: tuple[Any, Any]) -> None:
     old, new = pair
     full = compare_schemas(old, new, mode=Mode.FULL).compatible
     backward = compare_schemas(old, new, mode=Mode.BACKWARD).compatible

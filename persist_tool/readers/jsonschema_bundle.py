@@ -7,7 +7,8 @@ is copied once under the bundle's own ``$defs`` and the reference rewritten to
 ``#/$defs/<name>``; a reference back to a target already being copied reuses its entry, so
 recursive schemas stay finite.
 
-Older drafts are rewritten to 2020-12 on the way, so the runtime validator reads one
+Only the standard vocabulary is copied; vendor extensions (``x-*``,
+``markdownDescription``, ``deprecationMessage``...) stay behind. Older drafts are rewritten to 2020-12 on the way, so the runtime validator reads one
 vocabulary: ``$ref`` siblings that drafts 04-07 ignore are dropped (annotations are kept),
 boolean ``exclusiveMinimum``/``exclusiveMaximum`` become numbers, array-form ``items`` with
 ``additionalItems`` become ``prefixItems`` with ``items``, ``dependencies`` splits into
@@ -69,6 +70,35 @@ _DROP = frozenset(
         "$vocabulary",
     }
 )
+_VALUES = frozenset(
+    {
+        "type",
+        "enum",
+        "const",
+        "required",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minContains",
+        "maxContains",
+        "minProperties",
+        "maxProperties",
+        "dependentRequired",
+        "contentEncoding",
+        "contentMediaType",
+        "nullable",
+    }
+)
+"""Standard keywords whose values are copied as they are."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -86,11 +116,9 @@ class Bundler:
 
     def bundle(self, node: SchemaNode) -> Any:
         """Return ``node`` copied, with the ``$defs`` its references need."""
-        top = self.copy(self._through_plain_refs(node))
+        top = _as_object(self.copy(self._through_plain_refs(node)))
         if not self.defs:
             return top
-        if not isinstance(top, dict):
-            top = {"allOf": [top]}
         return {**top, "$defs": dict(sorted(self.defs.items()))}
 
     def bundle_all(self, nodes: list[SchemaNode]) -> Any:
@@ -158,8 +186,10 @@ class Bundler:
                 continue  # carried by the exclusive bound above
             elif keyword == "additionalItems":
                 continue  # meaningful only beside array-form "items", handled there
-            else:
+            elif keyword in _VALUES or keyword in ANNOTATIONS - {"markdownDescription"}:
                 out[keyword] = value
+            # Anything else is an editor or vendor extension (x-*, markdownDescription...):
+            # it neither constrains nor documents the stored value, so it stays behind.
         return out
 
     def _items(self, node: SchemaNode, out: dict[str, Any]) -> None:
@@ -196,6 +226,16 @@ class Bundler:
         self.defs[name] = True  # reserved while the target is copied (it may refer to itself)
         self.defs[name] = self.copy(target)
         return name
+
+
+def _as_object(schema: Any) -> dict[str, Any]:
+    """Return a boolean schema in object form (``true`` -> ``{}``, ``false`` -> ``{"not": {}}``)."""
+    if schema is True:
+        return {}
+    if schema is False:
+        return {"not": {}}
+    result: dict[str, Any] = schema
+    return result
 
 
 def _mapping(node: SchemaNode, keyword: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ is copied once under the bundle's own ``$defs`` and the reference rewritten to
 recursive schemas stay finite.
 
 Only the standard vocabulary is copied; vendor extensions (``x-*``,
-``markdownDescription``, ``deprecationMessage``...) stay behind. Older drafts are rewritten to 2020-12 on the way, so the runtime validator reads one
-vocabulary: ``$ref`` siblings that drafts 04-07 ignore are dropped (annotations are kept),
+``markdownDescription``, ``deprecationMessage``...) stay behind. Older drafts are rewritten
+to 2020-12 on the way, so the runtime validator reads one vocabulary: ``$ref`` siblings
+that drafts 04-07 ignore are dropped (annotations are kept),
 boolean ``exclusiveMinimum``/``exclusiveMaximum`` become numbers, array-form ``items`` with
 ``additionalItems`` become ``prefixItems`` with ``items``, ``dependencies`` splits into
 ``dependentRequired`` and ``dependentSchemas``. Identifiers and anchors (``$id``,

@@ -57,7 +57,9 @@ def _progress(total: int, label: str) -> Iterator[Callable[[str], None] | None]:
 @generate_app.command("entity")
 def generate_entity(
     sources: Annotated[list[Path] | None, typer.Argument(help="Source files.")] = None,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output package directory.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Output package directory.")
+    ] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="auto, python, ddl or json-schema.")
     ] = "auto",
@@ -121,9 +123,10 @@ def generate_entity(
             raise typer.Exit(1)
         return
     result = output.write_tree(out_dir, package.files)
+    unchanged = len(package.files) - len(result.written)
     typer.echo(
         f"{display_path(out_dir)}: {len(package.entities)} entities, "
-        f"{len(result.written)} file(s) written, {len(package.files) - len(result.written)} unchanged",
+        f"{len(result.written)} file(s) written, {unchanged} unchanged",
         err=True,
     )
 

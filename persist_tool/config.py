@@ -45,7 +45,7 @@ class Config:
         if value is None:
             return None
         base = self.path.parent if self.path is not None else Path.cwd()
-        return base / value
+        return base / str(value)
 
     def paths(self, key: str) -> list[Path]:
         """Return a list-of-paths option resolved against the project directory."""

@@ -228,7 +228,7 @@ def type_from_json(data: Mapping[str, JsonValue]) -> FieldType:
     """Build a field type from its JSON form."""
     cls = _TYPE_KINDS[data["kind"]]
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in data:
             continue
         value = data[f.name]
@@ -560,9 +560,7 @@ _NON_SEMANTIC_KEYS = frozenset({"location", "doc"})
 
 def _strip_non_semantic(value: JsonValue) -> JsonValue:
     if isinstance(value, dict):
-        return {
-            k: _strip_non_semantic(v) for k, v in value.items() if k not in _NON_SEMANTIC_KEYS
-        }
+        return {k: _strip_non_semantic(v) for k, v in value.items() if k not in _NON_SEMANTIC_KEYS}
     if isinstance(value, list):
         return [_strip_non_semantic(v) for v in value]
     return value

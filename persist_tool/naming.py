@@ -126,7 +126,10 @@ def _keep_case(original: str, replacement: str) -> str:
 
 
 def class_name(table: str) -> str:
-    """Return the entity class name for a table: singular PascalCase (``order_lines`` -> ``OrderLine``)."""
+    """Return the entity class name for a table: singular PascalCase.
+
+    ``order_lines`` -> ``OrderLine``.
+    """
     words = _ascii_words(table)
     if not words:
         return "Entity"

@@ -39,9 +39,7 @@ def read_text(path: Path, display: str) -> tuple[str, bytes]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ir.SourceError(
-            ir.Location(display, 0, 0), "no such file", "check the path"
-        ) from None
+        raise ir.SourceError(ir.Location(display, 0, 0), "no such file", "check the path") from None
     except IsADirectoryError:
         raise ir.SourceError(
             ir.Location(display, 0, 0), "is a directory, not a source file", None
@@ -96,9 +94,11 @@ def load_schema(
         if chosen is None or chosen not in FORMATS:
             raise ir.SourceError(
                 ir.Location(display, 0, 0),
-                f"cannot tell the format of {path.name!r}"
-                if chosen is None
-                else f"unknown format {chosen!r}",
+                (
+                    f"cannot tell the format of {path.name!r}"
+                    if chosen is None
+                    else f"unknown format {chosen!r}"
+                ),
                 f"use --format with one of: {', '.join(FORMATS)}",
             )
         text, data = read_text(path, display)

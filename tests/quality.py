@@ -32,8 +32,16 @@ def assert_black_stable(paths: Iterable[Path]) -> None:
 def assert_ruff_clean(directory: Path) -> None:
     """Fail unless ruff, with the project's rules, reports nothing."""
     proc = subprocess.run(
-        [str(BIN / "ruff"), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
-         "--output-format", "concise", str(directory)],
+        [
+            str(BIN / "ruff"),
+            "check",
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            "--output-format",
+            "concise",
+            str(directory),
+        ],
         capture_output=True,
         text=True,
     )
@@ -46,8 +54,16 @@ def assert_mypy_strict(directories: Sequence[Path], extra_paths: Sequence[Path] 
     env["MYPYPATH"] = os.pathsep.join(str(p) for p in [RUNTIME, *extra_paths])
     cache = ROOT / ".mypy_cache" / "generated"
     proc = subprocess.run(
-        [str(BIN / "mypy"), "--strict", "--no-error-summary", "--cache-dir", str(cache),
-         "--python-version", "3.11", *[str(d) for d in directories]],
+        [
+            str(BIN / "mypy"),
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(cache),
+            "--python-version",
+            "3.11",
+            *[str(d) for d in directories],
+        ],
         capture_output=True,
         text=True,
         env=env,

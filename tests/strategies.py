@@ -55,15 +55,23 @@ scalar_types = st.one_of(
     st.builds(
         ir.EnumType,
         name=st.just("Status"),
-        values=st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=6), min_size=1, max_size=4, unique=True).map(tuple),
+        values=st.lists(
+            st.text(string.ascii_lowercase, min_size=1, max_size=6),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        ).map(tuple),
     ),
     st.builds(
         ir.JsonType,
-        schema=st.sampled_from([{}, {"type": "object"}, {"type": "array", "items": {"type": "integer"}}]),
+        schema=st.sampled_from(
+            [{}, {"type": "object"}, {"type": "array", "items": {"type": "integer"}}]
+        ),
     ),
 )
 field_types = st.one_of(
-    scalar_types, st.builds(ir.ArrayType, item=scalar_types, item_constraints=st.none() | constraints)
+    scalar_types,
+    st.builds(ir.ArrayType, item=scalar_types, item_constraints=st.none() | constraints),
 )
 
 defaults = st.none() | st.one_of(
@@ -93,7 +101,9 @@ def fields(draw: st.DrawFn, name: str | None = None) -> ir.Field:
         constraints=draw(constraints),
         renamed_from=tuple(draw(st.lists(identifiers, max_size=2))),
         location=draw(locations),
-        extra=draw(st.dictionaries(st.sampled_from(["sql_type", "x"]), st.text(max_size=5), max_size=2)),
+        extra=draw(
+            st.dictionaries(st.sampled_from(["sql_type", "x"]), st.text(max_size=5), max_size=2)
+        ),
     )
 
 
@@ -110,16 +120,26 @@ def entities(draw: st.DrawFn) -> ir.Entity:
         primary_key=(names[0],),
         unique=tuple(draw(st.lists(st.sampled_from(names).map(lambda n: (n,)), max_size=2))),
         indexes=tuple(
-            ir.Index(f"ix_{n}", (n,), draw(st.booleans())) for n in draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
+            ir.Index(f"ix_{n}", (n,), draw(st.booleans()))
+            for n in draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
         ),
         commands=tuple(
-            ir.CommandDef(c, (draw(fields("amount")),), draw(st.none() | st.text(max_size=10)), draw(st.integers(1, 3)))
+            ir.CommandDef(
+                c,
+                (draw(fields("amount")),),
+                draw(st.none() | st.text(max_size=10)),
+                draw(st.integers(1, 3)),
+            )
             for c in draw(st.lists(st.sampled_from(["deposit", "close"]), max_size=2, unique=True))
         ),
         doc=draw(st.none() | st.text(max_size=30)),
         location=draw(locations),
-        extra=draw(st.dictionaries(st.sampled_from(["foreign_keys", "checks"]), json_values, max_size=2)),
+        extra=draw(
+            st.dictionaries(st.sampled_from(["foreign_keys", "checks"]), json_values, max_size=2)
+        ),
     )
 
 
-schemas = st.builds(ir.Schema, entities=st.lists(entities(), max_size=3).map(tuple), source=st.text(max_size=10))
+schemas = st.builds(
+    ir.Schema, entities=st.lists(entities(), max_size=3).map(tuple), source=st.text(max_size=10)
+)

@@ -123,7 +123,9 @@ def test_missing_source_and_unknown_format_are_usage_errors(tmp_path: Path) -> N
     assert unknown.returncode == 2
     assert "cannot tell the format" in unknown.stderr
     assert "hint: use --format" in unknown.stderr
-    bad_dialect = run("generate", "entity", "schema.txt", "--format", "ddl", "--dialects", "oracle", cwd=tmp_path)
+    bad_dialect = run(
+        "generate", "entity", "schema.txt", "--format", "ddl", "--dialects", "oracle", cwd=tmp_path
+    )
     assert bad_dialect.returncode == 2
 
 

@@ -50,9 +50,7 @@ def test_fingerprint_ignores_docs_and_locations(entity: ir.Entity) -> None:
 
 def test_fingerprint_changes_with_a_field_type() -> None:
     base = ir.Entity("Todo", "todos", 1, (ir.Field("title", "title", ir.StringType()),))
-    changed = dataclasses.replace(
-        base, fields=(ir.Field("title", "title", ir.IntegerType()),)
-    )
+    changed = dataclasses.replace(base, fields=(ir.Field("title", "title", ir.IntegerType()),))
     assert base.fingerprint() != changed.fingerprint()
     assert len(base.fingerprint()) == 64
 

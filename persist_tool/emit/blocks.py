@@ -152,8 +152,12 @@ def local(fp: FieldPlan) -> str:
     return fp.name + "_" if fp.name in _HELPER_LOCALS else fp.name
 
 
-def _reader_call(fp: FieldPlan, plan: EntityPlan, value: str, path: str, level: int, head: str) -> str:
-    fn, extra = ty.read_expr(fp.field.type, value, path, fp.field.constraints, plan.names, fp.schema_const)
+def _reader_call(
+    fp: FieldPlan, plan: EntityPlan, value: str, path: str, level: int, head: str
+) -> str:
+    fn, extra = ty.read_expr(
+        fp.field.type, value, path, fp.field.constraints, plan.names, fp.schema_const
+    )
     return call(head + fn, [value, path, "issues", *extra], level)
 
 
@@ -178,7 +182,7 @@ def _payload_reader(
         '        data = _p.expect_object(payload, "", issues)',
     ]
     known = f"frozenset({keys})" if fps else "frozenset()"
-    lines.append(call('_p.check_keys', ["data", known, '""', "issues"], 2))
+    lines.append(call("_p.check_keys", ["data", known, '""', "issues"], 2))
     for fp in fps:
         key = py_str(fp.key)
         path = py_str(base_path + "/" + fp.key.replace("~", "~0").replace("/", "~1"))
@@ -189,7 +193,9 @@ def _payload_reader(
             optional = f.nullable
         ann = _field_annotation(fp, plan)
         if not optional:
-            lines.append(_reader_call(fp, plan, f"data.get({key}, _p.MISSING)", path, 2, f"{name} = "))
+            lines.append(
+                _reader_call(fp, plan, f"data.get({key}, _p.MISSING)", path, 2, f"{name} = ")
+            )
             continue
         if mode == "patch":
             initial = "UNSET"
@@ -228,18 +234,24 @@ def _default_value_expr(fp: FieldPlan, plan: EntityPlan) -> str:
     return expr
 
 
-def _dump(fp: FieldPlan, expr: str) -> str:
-    inner = ty.dump_expr(fp.field.type, expr)
+def _dump(fp: FieldPlan, expr: str, plan: EntityPlan) -> str:
+    t = fp.field.type
+    if isinstance(t, ir.EnumType) and t.name in plan.names.literals:
+        inner = expr  # a Literal[...] value is already its JSON form
+    else:
+        inner = ty.dump_expr(t, expr)
     if inner == expr or not fp.field.nullable:
         return inner
     return f"None if {expr} is None else {inner}"
 
 
-def _to_payload_dict(fps: Sequence[FieldPlan], owner: str, level: int) -> list[str]:
+def _to_payload_dict(
+    fps: Sequence[FieldPlan], owner: str, level: int, plan: EntityPlan
+) -> list[str]:
     pad = "    " * level
     if not fps:
         return [f"{pad}return {{}}"]
-    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}')}" for fp in fps]
+    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}', plan)}" for fp in fps]
     flat = f"{pad}return {{{', '.join(items)}}}"
     if len(flat) <= LINE_LENGTH:
         return [flat]
@@ -259,7 +271,9 @@ def draft_class(plan: EntityPlan) -> str:
         doc = _attr_doc(fp.field, 1)
         if doc:
             body.append(doc)
-    reader = _payload_reader(plan.draft_fields, plan, cls_name="cls", mode="draft", entity_label=e.name)
+    reader = _payload_reader(
+        plan.draft_fields, plan, cls_name="cls", mode="draft", entity_label=e.name
+    )
     return _lines(
         "@dataclass(frozen=True, slots=True, kw_only=True)",
         f"class {cls}:",
@@ -267,15 +281,15 @@ def draft_class(plan: EntityPlan) -> str:
             f"The payload that creates a ``{e.name}``; fields the database makes are left out.",
             1,
         ),
-        *([""] + body if body else []),
+        *(["", *body] if body else []),
         "",
         "    def to_payload(self) -> dict[str, Any]:",
         '        """Return the JSON payload of this draft."""',
-        *_to_payload_dict(plan.draft_fields, "self", 2),
+        *_to_payload_dict(plan.draft_fields, "self", 2, plan),
         "",
         "    @classmethod",
         f"    def from_payload(cls, payload: object) -> {cls}:",
-        '        """Read a draft from a JSON payload; raise ``ValidationError`` listing every problem."""',
+        '        """Read a draft from JSON; ``ValidationError`` lists every problem."""',
         *reader,
     )
 
@@ -300,17 +314,23 @@ def patch_class(plan: EntityPlan) -> str:
         dump = ["        payload: dict[str, Any] = {}"]
         for fp in plan.patch_fields:
             dump.append(f"        if self.{fp.name} is not UNSET:")
-            dump.append(f"            payload[{py_str(fp.key)}] = {_dump(fp, f'self.{fp.name}')}")
+            dump.append(
+                f"            payload[{py_str(fp.key)}] = {_dump(fp, f'self.{fp.name}', plan)}"
+            )
         dump.append("        return payload")
     else:
         empty_lines = ["        return True"]
         dump = ["        return {}"]
-    reader = _payload_reader(plan.patch_fields, plan, cls_name="cls", mode="patch", entity_label=e.name)
+    reader = _payload_reader(
+        plan.patch_fields, plan, cls_name="cls", mode="patch", entity_label=e.name
+    )
     return _lines(
         "@dataclass(frozen=True, slots=True, kw_only=True)",
         f"class {cls}:",
-        docstring(f"A partial update of a ``{e.name}``: fields left ``UNSET`` stay as they are.", 1),
-        *([""] + body if body else []),
+        docstring(
+            f"A partial update of a ``{e.name}``: fields left ``UNSET`` stay as they are.", 1
+        ),
+        *(["", *body] if body else []),
         "",
         "    def is_empty(self) -> bool:",
         '        """Tell whether the patch changes nothing."""',
@@ -322,7 +342,7 @@ def patch_class(plan: EntityPlan) -> str:
         "",
         "    @classmethod",
         f"    def from_payload(cls, payload: object) -> {cls}:",
-        '        """Read a patch from a JSON payload; raise ``ValidationError`` listing every problem."""',
+        '        """Read a patch from JSON; ``ValidationError`` lists every problem."""',
         *reader,
     )
 
@@ -344,22 +364,26 @@ def command_class(plan: EntityPlan, c: CommandPlan) -> str:
     reader = _payload_reader(
         c.params, plan, cls_name="cls", mode="draft", entity_label=f"{plan.name}.{c.command_name}"
     )
-    decorator = "@dataclass(frozen=True, slots=True, kw_only=True)" if c.params else "@dataclass(frozen=True, slots=True)"
+    decorator = (
+        "@dataclass(frozen=True, slots=True, kw_only=True)"
+        if c.params
+        else "@dataclass(frozen=True, slots=True)"
+    )
     return _lines(
         decorator,
         f"class {c.class_name}:",
         docstring(c.doc, 1),
         "",
         *body,
-        *([""] + fields if fields else []),
+        *(["", *fields] if fields else []),
         "",
         "    def to_payload(self) -> dict[str, Any]:",
         '        """Return the JSON payload of this command."""',
-        *_to_payload_dict(c.params, "self", 2),
+        *_to_payload_dict(c.params, "self", 2, plan),
         "",
         "    @classmethod",
         f"    def from_payload(cls, payload: object) -> {c.class_name}:",
-        '        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""',
+        '        """Read the command from JSON; ``ValidationError`` lists every problem."""',
         *reader,
     )
 
@@ -367,7 +391,7 @@ def command_class(plan: EntityPlan, c: CommandPlan) -> str:
 def record_functions(plan: EntityPlan) -> list[str]:
     """Return ``<var>_to_record`` and ``<var>_from_record`` (the snapshot form)."""
     e = plan.entity
-    to_lines = _to_payload_dict(plan.fields, plan.var, 1)
+    to_lines = _to_payload_dict(plan.fields, plan.var, 1, plan)
     plain = plan.user_class is not None and plan.user_class[2] == "plain"
     build = f"_new_{plan.var}" if plain else e.name
     reader = _payload_reader(plan.fields, plan, cls_name=build, mode="record", entity_label=e.name)
@@ -380,7 +404,7 @@ def record_functions(plan: EntityPlan) -> list[str]:
         ),
         _lines(
             f"def {plan.var}_from_record(payload: object) -> {e.name}:",
-            f'    """Read a ``{e.name}`` from its JSON record; raise ``ValidationError`` on problems."""',
+            f'    """Read a ``{e.name}`` from its JSON record; ``ValidationError`` on problems."""',
             *reader,
         ),
     ]

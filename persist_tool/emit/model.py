@@ -77,6 +77,8 @@ class EntityPlan:
     names: TypeNames
     user_class: tuple[str, str, str] | None
     """For Python sources: ``(module, class name, flavour)`` of the user's class."""
+    user_imports: frozenset[tuple[str, str]]
+    """For Python sources: ``(module, name)`` of the user's enums the module uses."""
     draft_param: str
 
     @property
@@ -95,16 +97,40 @@ def payload_key(f: ir.Field) -> str:
     return key if isinstance(key, str) else f.name
 
 
-def _enum_plans(entity: ir.Entity, taken: set[str]) -> tuple[tuple[EnumPlan, ...], dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class _Enums:
+    plans: tuple[EnumPlan, ...]
+    names: dict[str, str]
+    members: dict[tuple[str, str | int], str]
+    literals: frozenset[str]
+    imports: frozenset[tuple[str, str]]
+
+
+def _enum_plans(entity: ir.Entity, taken: set[str]) -> _Enums:
+    """Decide each enum's class: the user's own (Python sources), ``Literal``, or generated."""
     plans: list[EnumPlan] = []
     names: dict[str, str] = {}
+    members: dict[tuple[str, str | int], str] = {}
+    literals: set[str] = set()
+    imports: set[tuple[str, str]] = set()
     seen_values: dict[str, tuple[str | int, ...]] = {}
 
-    def visit(t: ir.FieldType, owner: str) -> None:
+    def visit(t: ir.FieldType, owner: str, extra: object) -> None:
         if isinstance(t, ir.ArrayType):
-            visit(t.item, owner)
+            visit(t.item, owner, extra)
             return
         if not isinstance(t, ir.EnumType):
+            return
+        if isinstance(extra, dict) and extra.get("python_literal"):
+            literals.add(t.name)
+            return
+        user = extra.get("python_enum") if isinstance(extra, dict) else None
+        if isinstance(user, dict) and t.name not in names:
+            names[t.name] = str(user["name"])
+            seen_values[t.name] = t.values
+            imports.add((str(user["module"]), str(user["name"])))
+            for member, value in user.get("members", []):
+                members[(t.name, value)] = f"{user['name']}.{member}"
             return
         if t.name in names:
             if seen_values[t.name] != t.values:
@@ -120,14 +146,17 @@ def _enum_plans(entity: ir.Entity, taken: set[str]) -> tuple[tuple[EnumPlan, ...
         taken.add(class_name)
         names[t.name] = class_name
         seen_values[t.name] = t.values
-        plans.append(_enum_plan(class_name, t, owner))
+        plan = _enum_plan(class_name, t, owner)
+        plans.append(plan)
+        for member, value in plan.members:
+            members[(t.name, value)] = f"{class_name}.{member}"
 
     for f in entity.fields:
-        visit(f.type, f"{entity.name}.{f.name}")
+        visit(f.type, f"{entity.name}.{f.name}", f.extra)
     for c in entity.commands:
         for p in c.params:
-            visit(p.type, f"{entity.name}.{c.name}({p.name})")
-    return tuple(plans), names
+            visit(p.type, f"{entity.name}.{c.name}({p.name})", p.extra)
+    return _Enums(tuple(plans), names, members, frozenset(literals), frozenset(imports))
 
 
 def _enum_plan(class_name: str, t: ir.EnumType, owner: str) -> EnumPlan:
@@ -168,22 +197,18 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
     fields = tuple(_field_plan(f, const) for f in entity.fields)
     setters = _setter_names(entity.name, fields)
     taken.update(f"{entity.name}{s}" for s in setters.values())
-    enums, enum_names = _enum_plans(entity, taken)
-    members = {
-        (ir_name, value): f"{enum_names[ir_name]}.{member}"
-        for ir_name in enum_names
-        for e in enums
-        if e.name == enum_names[ir_name]
-        for member, value in e.members
-    }
-    names = TypeNames(enums=enum_names, members=members)
+    found = _enum_plans(entity, taken)
+    enums = found.plans
+    names = TypeNames(enums=found.names, members=found.members, literals=found.literals)
     draft = tuple(f for f in fields if not f.field.generated)
     # Required draft fields first, so a reader sees what must be given.
     draft = tuple(f for f in draft if f.field.required) + tuple(
         f for f in draft if not f.field.required
     )
     patch = tuple(
-        f for f in fields if not f.field.immutable and f.name not in primary and not f.field.generated
+        f
+        for f in fields
+        if not f.field.immutable and f.name not in primary and not f.field.generated
     )
     generated = tuple(f for f in fields if f.field.generated)
     commands = _command_plans(entity, patch, const, setters)
@@ -209,6 +234,7 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
         commands=commands,
         names=names,
         user_class=user_class,
+        user_imports=found.imports,
         draft_param=draft_param,
     )
 
@@ -256,7 +282,11 @@ def _command_plans(
                 class_name=f"{entity.name}{command}",
                 command_name=command,
                 payload_version=1,
-                params=(FieldPlan(value, "value", f"_{const}_SET_{naming.constant_name(f.name)}_SCHEMA"),),
+                params=(
+                    FieldPlan(
+                        value, "value", f"_{const}_SET_{naming.constant_name(f.name)}_SCHEMA"
+                    ),
+                ),
                 doc=f"Set ``{entity.name}.{f.name}``.",
                 kind="setter",
                 target=f,
@@ -284,9 +314,7 @@ def _command_plans(
                 "which a generated command already uses",
                 "rename the method",
             )
-        params = tuple(
-            _field_plan(p, f"{const}_{naming.constant_name(c.name)}") for p in c.params
-        )
+        params = tuple(_field_plan(p, f"{const}_{naming.constant_name(c.name)}") for p in c.params)
         plans.append(
             CommandPlan(
                 class_name=class_name,

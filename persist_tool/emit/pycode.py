@@ -41,7 +41,7 @@ def _escape_char(ch: str) -> str:
     code = ord(ch)
     if code < 0x20 or code == 0x7F:
         return f"\\x{code:02x}"
-    if 0xD800 <= code <= 0xDFFF or not ch.isprintable() and code > 0x7F:
+    if 0xD800 <= code <= 0xDFFF or (not ch.isprintable() and code > 0x7F):
         # Lone surrogates and invisible characters are spelled out so the file stays
         # valid UTF-8 and readable.
         return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
@@ -94,7 +94,9 @@ def _flat_literal(value: Any) -> str:
     if isinstance(value, str):
         return py_str(value)
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{py_str(str(k))}: {_flat_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{py_str(str(k))}: {_flat_literal(v)}" for k, v in value.items()) + "}"
+        )
     if isinstance(value, tuple):
         if len(value) == 1:
             return "(" + _flat_literal(value[0]) + ",)"

@@ -38,7 +38,8 @@ def user_class_constructor(plan: EntityPlan) -> str | None:
     if plan.user_class is None or plan.user_class[2] != "plain":
         return None
     params = ", ".join(
-        f"{fp.name}: {ty.annotation(fp.field.type, plan.names)}{' | None' if fp.field.nullable else ''}"
+        f"{fp.name}: {ty.annotation(fp.field.type, plan.names)}"
+        + (" | None" if fp.field.nullable else "")
         for fp in plan.fields
     )
     head = f"def _new_{plan.var}(*, {params}) -> {plan.name}:"
@@ -190,7 +191,7 @@ def parse_command_fn(plan: EntityPlan) -> str:
         '    """',
         "    issues: list[Issue] = []",
         '    data = _p.expect_object(envelope, "", issues)',
-        "    _p.check_keys(data, _ENVELOPE_KEYS, \"\", issues)",
+        '    _p.check_keys(data, _ENVELOPE_KEYS, "", issues)',
         '    name = _p.read_str(data.get("command", _p.MISSING), "/command", issues)',
         f"    command_type = _{plan.const}_COMMAND_TYPES.get(name)",
         "    if command_type is None and not issues:",
@@ -199,14 +200,14 @@ def parse_command_fn(plan: EntityPlan) -> str:
         '    if "payload_version" in data:',
         '        given = _p.read_int(data["payload_version"], "/payload_version", issues)',
         "        if command_type is not None and given != version:",
-        "            message = f\"payload version {given} of {name} is not {version}\"",
+        '            message = f"payload version {given} of {name} is not {version}"',
         '            issues.append(Issue("/payload_version", message))',
         "    if issues or command_type is None:",
         f"        raise ValidationError(issues, entity={py_str(e.name)})",
         "    try:",
         '        return command_type.from_payload(data.get("payload", {}))',
         "    except ValidationError as error:",
-        f"        raise _p.nest_error(error, \"/payload\", {py_str(e.name)}) from None",
+        f'        raise _p.nest_error(error, "/payload", {py_str(e.name)}) from None',
     )
 
 
@@ -299,7 +300,9 @@ def _tuple_return(items: list[str]) -> str:
     return _lines("    return (", *[f"        {x}," for x in items], "    )")
 
 
-def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_types: Mapping[str, Mapping[str, str]]) -> str:
+def spec_constant(
+    plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_types: Mapping[str, Mapping[str, str]]
+) -> str:
     """Return ``<CONST>_SPEC = EntitySpec(...)``."""
     e = plan.entity
     v = plan.var
@@ -332,6 +335,9 @@ def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_type
         + ","
         for i in e.indexes
     ]
+    draft_fields = py_literal(
+        tuple(fp.name for fp in plan.draft_fields), 1, len("draft_fields=") + 1
+    )
     ddl_lines = ["        {"]
     for dialect, statements in ddl.items():
         ddl_lines.append(f"            {py_str(dialect)}: (")
@@ -359,7 +365,7 @@ def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_type
         f"    draft_type={e.name}Draft,",
         f"    patch_type={e.name}Patch,",
         f"    commands={plan.const}_COMMANDS,",
-        f"    draft_fields={py_literal(tuple(fp.name for fp in plan.draft_fields), 1, len('draft_fields=') + 1)},",
+        f"    draft_fields={draft_fields},",
         f"    from_draft=_{v}_from_draft,",
         f"    draft_values=_{v}_draft_values,",
         f"    to_values=_{v}_to_values,",
@@ -372,5 +378,3 @@ def spec_constant(plan: EntityPlan, ddl: Mapping[str, tuple[str, ...]], sql_type
         f"    doc={py_str(e.doc) if e.doc else 'None'},",
         ")",
     )
-
-

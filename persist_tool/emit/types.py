@@ -31,6 +31,8 @@ class TypeNames:
     enums: Mapping[str, str]
     members: Mapping[tuple[str, str | int], str]
     """``(IR enum name, value)`` -> ``Class.MEMBER`` expression."""
+    literals: frozenset[str] = frozenset()
+    """IR enum names the user's classes spell as ``Literal[...]`` (Python sources)."""
 
 
 # --------------------------------------------------------------------------- annotations
@@ -78,6 +80,8 @@ def _(t: ir.JsonType, names: TypeNames) -> str:
 
 @annotation.register
 def _(t: ir.EnumType, names: TypeNames) -> str:
+    if t.name in names.literals:
+        return f"Literal[{', '.join(py_literal(v) for v in t.values)}]"
     return names.enums[t.name]
 
 
@@ -129,7 +133,9 @@ def read_expr(
 
 
 @read_expr.register
-def _(t: ir.StringType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.StringType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_str", _kwargs(
         {
             "min_length": c.min_length,
@@ -140,29 +146,39 @@ def _(t: ir.StringType, value: str, path: str, c: ir.Constraints, names: TypeNam
 
 
 @read_expr.register
-def _(t: ir.IntegerType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.IntegerType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_int", _kwargs({"bits": None if t.bits == 64 else t.bits, **_bounds(c)})
 
 
 @read_expr.register
-def _(t: ir.FloatType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.FloatType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_float", _kwargs(_bounds(c))
 
 
 @read_expr.register
-def _(t: ir.DecimalType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.DecimalType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_decimal", _kwargs(
         {"precision": t.precision, "scale": t.scale, **_decimal_bounds(c)}
     )
 
 
 @read_expr.register
-def _(t: ir.BooleanType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.BooleanType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_bool", []
 
 
 @read_expr.register
-def _(t: ir.DateTimeType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.DateTimeType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_datetime", ["tz=True"] if t.tz else []
 
 
@@ -178,22 +194,32 @@ for _cls, _fn in _PLAIN_READERS.items():
 
 
 @read_expr.register
-def _(t: ir.EnumType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.EnumType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
+    if t.name in names.literals:
+        return "_p.read_choice", [py_literal(tuple(t.values))]
     return "_p.read_enum", [names.enums[t.name]]
 
 
 @read_expr.register
-def _(t: ir.JsonType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.JsonType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_json", [schema] if t.schema else []
 
 
 @read_expr.register
-def _(t: ir.ObjectType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.ObjectType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     return "_p.read_json", [schema]
 
 
 @read_expr.register
-def _(t: ir.ArrayType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str) -> tuple[str, list[str]]:
+def _(
+    t: ir.ArrayType, value: str, path: str, c: ir.Constraints, names: TypeNames, schema: str
+) -> tuple[str, list[str]]:
     item_c = t.item_constraints or ir.Constraints()
     fn, extra = read_expr(t.item, "v", "p", item_c, names, schema)
     item = f"lambda v, p, i: {fn}({', '.join(['v', 'p', 'i', *extra])})"
@@ -218,7 +244,14 @@ def dump_expr(t: ir.FieldType, expr: str) -> str:
     raise TypeError(f"no writer for {t!r}")
 
 
-for _cls in (ir.StringType, ir.IntegerType, ir.FloatType, ir.BooleanType, ir.JsonType, ir.ObjectType):
+for _cls in (
+    ir.StringType,
+    ir.IntegerType,
+    ir.FloatType,
+    ir.BooleanType,
+    ir.JsonType,
+    ir.ObjectType,
+):
     dump_expr.register(_cls, lambda t, expr: expr)
 
 _PLAIN_DUMPERS: dict[type[ir.FieldType], str] = {
@@ -363,9 +396,13 @@ def imports_for(t: ir.FieldType, names: TypeNames) -> set[tuple[str, str]]:
         return imports_for(t.item, names)
     if type(t) in _TYPE_IMPORTS:
         return {_TYPE_IMPORTS[type(t)]}
-    if "Any" in annotation(t, names):
-        return {("typing", "Any")}
-    return set()
+    text = annotation(t, names)
+    out: set[tuple[str, str]] = set()
+    if "Any" in text:
+        out.add(("typing", "Any"))
+    if text.startswith("Literal["):
+        out.add(("typing", "Literal"))
+    return out
 
 
 def literal_default(f: ir.Field, names: TypeNames) -> str:
@@ -412,6 +449,8 @@ def _(t: ir.FloatType, value: Any, names: TypeNames) -> str:
 
 @_literal_for.register
 def _(t: ir.EnumType, value: Any, names: TypeNames) -> str:
+    if t.name in names.literals:
+        return py_literal(value)
     member = names.members.get((t.name, value))
     if member is None:
         return f"{names.enums[t.name]}({py_literal(value)})"

@@ -170,7 +170,11 @@ def _param(
     ir_default = read_default(fctx, param_what, info, default, None, is_param=True)
     extra = {}
     if info.enum is not None:
-        extra["python_enum"] = {"module": info.enum.module, "name": info.enum.name}
+        extra["python_enum"] = {
+            "module": info.enum.module,
+            "name": info.enum.name,
+            "members": [[member, value] for member, value in info.enum.members.items()],
+        }
     return ir.Field(
         name=arg.arg,
         column=arg.arg,

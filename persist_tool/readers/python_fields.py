@@ -534,7 +534,11 @@ def _build(
     constraints = ir.Constraints(**info.constraints) if info.constraints else ir.Constraints()
     extra: dict[str, JsonValue] = {}
     if info.enum is not None:
-        extra["python_enum"] = {"module": info.enum.module, "name": info.enum.name}
+        extra["python_enum"] = {
+            "module": info.enum.module,
+            "name": info.enum.name,
+            "members": [[member, value] for member, value in info.enum.members.items()],
+        }
     elif info.literal:
         extra["python_literal"] = True
     result = ir.Field(

@@ -19,7 +19,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 from uuid import UUID
@@ -42,6 +42,7 @@ __all__ = [
     "pointer",
     "read_bool",
     "read_bytes",
+    "read_choice",
     "read_date",
     "read_datetime",
     "read_decimal",
@@ -114,7 +115,9 @@ def expect_object(payload: object, path: str, issues: list[Issue]) -> Mapping[st
     return {}
 
 
-def check_keys(data: Mapping[str, Any], known: frozenset[str], path: str, issues: list[Issue]) -> None:
+def check_keys(
+    data: Mapping[str, Any], known: frozenset[str], path: str, issues: list[Issue]
+) -> None:
     """Record every key of ``data`` that is not in ``known`` (sorted, for stable messages)."""
     if len(data) and not known.issuperset(data):
         for key in sorted(k for k in data if k not in known):
@@ -288,9 +291,7 @@ def read_decimal(
             integer_digits = len(str(abs(int(result)))) if abs(result) >= 1 else 0
             allowed = precision - (scale or 0)
             if integer_digits > allowed:
-                _problem(
-                    issues, path, f"expected at most {allowed} digits before the point"
-                )
+                _problem(issues, path, f"expected at most {allowed} digits before the point")
     _check_bounds(
         result, path, issues, minimum, maximum, exclusive_minimum, exclusive_maximum, multiple_of
     )
@@ -486,7 +487,7 @@ def now() -> datetime:
 
 def now_utc() -> datetime:
     """Return the current time in UTC (for zone-aware ``now`` defaults)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def nest_error(error: ValidationError, prefix: str, entity: str | None) -> ValidationError:
@@ -494,3 +495,15 @@ def nest_error(error: ValidationError, prefix: str, entity: str | None) -> Valid
     return ValidationError(
         (Issue(prefix + issue.path, issue.message) for issue in error.issues), entity=entity
     )
+
+
+def read_choice(value: object, path: str, issues: list[Issue], choices: tuple[Any, ...]) -> Any:
+    """Read one of ``choices`` (a ``Literal[...]`` field); the caller's annotation types it."""
+    if value is MISSING:
+        _wrong(issues, path, "", value)
+        return choices[0]
+    if isinstance(value, bool) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        _problem(issues, path, f"expected one of {allowed}, got {value!r}")
+        return choices[0]
+    return value

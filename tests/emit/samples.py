@@ -102,7 +102,7 @@ def hostile() -> ir.Entity:
             ir.EnumType("WeirdMode", ("a b", "A-B", "", "None", "class", "1st")),
             default=ir.Default("literal", "None"),
         ),
-        ir.Field("quote", "quote", S(), default=ir.Default("literal", "it's \"quoted\"\n")),
+        ir.Field("quote", "quote", S(), default=ir.Default("literal", 'it\'s "quoted"\n')),
     )
     return ir.Entity(
         "Hostile",

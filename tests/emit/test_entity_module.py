@@ -6,15 +6,15 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-
 from persist_runtime import UNSET, ValidationError
+
 from persist_tool import ir
 from persist_tool.emit.entity import render_package
 from tests.emit import samples
@@ -45,7 +45,7 @@ def _write(tmp: Path, name: str, files: dict[str, str]) -> Path:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("emit")
-    package = _write(root, "samplepkg", _render(samples.todo(), samples.hostile()))
+    _write(root, "samplepkg", _render(samples.todo(), samples.hostile()))
     sys.path.insert(0, str(root))
     try:
         yield importlib.import_module("samplepkg")
@@ -87,7 +87,7 @@ def test_draft_from_payload_fills_defaults_and_converts_json_forms(todo: ModuleT
     assert draft.status is todo.TodoStatus.OPEN
     assert draft.priority == 3
     assert draft.budget == Decimal("12.50")
-    assert draft.due_at == datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
+    assert draft.due_at == datetime(2026, 11, 21, 10, tzinfo=UTC)
     assert draft.tags == []
     assert draft.meta is None
     assert todo.TodoDraft.from_payload(draft.to_payload()) == draft
@@ -171,7 +171,7 @@ def test_hostile_names_and_docs_stay_inert(generated: ModuleType) -> None:
     assert draft.cafe == "ok"
     assert draft.data_ == [1]
     assert draft.mode is hostile.WeirdMode("None")
-    assert draft.quote == "it's \"quoted\"\n"
+    assert draft.quote == 'it\'s "quoted"\n'
     default = hostile.HostileDraft(id=1)
     assert default.class_ == 'x"""; import os; os.system("echo pwned") #\\'
     assert len({m.name for m in hostile.WeirdMode}) == 6

@@ -214,14 +214,6 @@ def test_store_executes_user_commands_and_journals_them(
         store.close()
 
 
-EMITTER_IMPORTS_USER_ENUMS = pytest.mark.xfail(
-    strict=False,
-    reason="the emitter still defines its own enum class for Python sources instead of "
-    "importing the user's one named by Field.extra['python_enum']",
-)
-
-
-@EMITTER_IMPORTS_USER_ENUMS
 def test_enum_fields_use_the_users_enum_class(shopgen: ModuleType) -> None:
     from shop.enums import OrderStatus  # type: ignore[import-not-found]
 
@@ -233,7 +225,6 @@ def test_enum_fields_use_the_users_enum_class(shopgen: ModuleType) -> None:
 
 
 @pytest.mark.slow
-@EMITTER_IMPORTS_USER_ENUMS
 def test_generated_package_for_python_sources_passes_black_ruff_and_mypy(tmp_path: Path) -> None:
     result = generate(tmp_path / "shopgen")
     assert result.returncode == 0, result.stderr

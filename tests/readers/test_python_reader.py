@@ -438,10 +438,17 @@ def test_enums_from_the_same_module_and_from_a_sibling_module(tmp_path: Path) ->
     state, level, color, size = entity.fields[1:]
     assert state.type == ir.EnumType("State", ("open", "closed"))
     assert state.default == ir.Default("literal", "open")
-    assert state.extra == {"python_enum": {"module": "pkg.models", "name": "State"}}
+    assert state.extra == {
+        "python_enum": {
+            "module": "pkg.models",
+            "name": "State",
+            "members": [["OPEN", "open"], ["CLOSED", "closed"]],
+        }
+    }
     assert level.type == ir.EnumType("Level", (1, 2))
     assert level.default == ir.Default("literal", 2)
-    assert level.extra == {"python_enum": {"module": "pkg.enums", "name": "Level"}}
+    assert level.extra["python_enum"]["name"] == "Level"
+    assert level.extra["python_enum"]["module"] == "pkg.enums"
     assert color.type == ir.EnumType("Color", ("red", "blue")) and color.nullable
     assert size.type == ir.EnumType("TicketSize", ("s", "m", "l"))
     assert size.extra == {"python_literal": True}

@@ -122,7 +122,18 @@ def test_python_shop_records_where_each_class_lives(python_schema: ir.Schema) ->
         },
     }
     status = python_schema.get_entity("Order").get_field("status")
-    assert status.extra == {"python_enum": {"module": "shop.enums", "name": "OrderStatus"}}
+    assert status.extra == {
+        "python_enum": {
+            "module": "shop.enums",
+            "name": "OrderStatus",
+            "members": [
+                ["PENDING", "pending"],
+                ["PAID", "paid"],
+                ["SHIPPED", "shipped"],
+                ["CANCELLED", "cancelled"],
+            ],
+        }
+    }
 
 
 def test_python_shop_account_commands(python_schema: ir.Schema) -> None:

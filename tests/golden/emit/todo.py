@@ -154,7 +154,7 @@ class TodoDraft:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoDraft:
-        """Read a draft from a JSON payload; raise ``ValidationError`` listing every problem."""
+        """Read a draft from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(
@@ -338,7 +338,7 @@ class TodoPatch:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoPatch:
-        """Read a patch from a JSON payload; raise ``ValidationError`` listing every problem."""
+        """Read a patch from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(
@@ -474,7 +474,7 @@ class TodoSetTitle:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetTitle:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -505,7 +505,7 @@ class TodoSetStatus:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetStatus:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -535,7 +535,7 @@ class TodoSetPriority:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetPriority:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -567,7 +567,7 @@ class TodoSetEstimate:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetEstimate:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -594,7 +594,7 @@ class TodoSetBudget:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetBudget:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -626,7 +626,7 @@ class TodoSetDueAt:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetDueAt:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -653,7 +653,7 @@ class TodoSetDueOn:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetDueOn:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -680,7 +680,7 @@ class TodoSetRemindAt:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetRemindAt:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -707,7 +707,7 @@ class TodoSetRef:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetRef:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -732,7 +732,7 @@ class TodoSetAttachment:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetAttachment:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -759,7 +759,7 @@ class TodoSetTags:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetTags:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -790,7 +790,7 @@ class TodoSetMeta:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetMeta:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -817,7 +817,7 @@ class TodoSetDone:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoSetDone:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(["value"]), "", issues)
@@ -840,7 +840,7 @@ class TodoTouch:
 
     @classmethod
     def from_payload(cls, payload: object) -> TodoTouch:
-        """Read the command from its JSON payload; raise ``ValidationError`` on problems."""
+        """Read the command from JSON; ``ValidationError`` lists every problem."""
         issues: list[Issue] = []
         data = _p.expect_object(payload, "", issues)
         _p.check_keys(data, frozenset(), "", issues)
@@ -1300,7 +1300,7 @@ def todo_to_record(todo: Todo) -> dict[str, Any]:
 
 
 def todo_from_record(payload: object) -> Todo:
-    """Read a ``Todo`` from its JSON record; raise ``ValidationError`` on problems."""
+    """Read a ``Todo`` from its JSON record; ``ValidationError`` on problems."""
     issues: list[Issue] = []
     data = _p.expect_object(payload, "", issues)
     _p.check_keys(
@@ -1697,7 +1697,7 @@ TODO_SPEC: Final = EntitySpec(
                     "  done BOOLEAN NOT NULL DEFAULT FALSE,\n"
                     "  created_at DATETIME(6) NOT NULL DEFAULT"
                     " CURRENT_TIMESTAMP(6),\n"
-                    "  CONSTRAINT pk_todos PRIMARY KEY (id),\n"
+                    "  PRIMARY KEY (id),\n"
                     "  CONSTRAINT uq_todos_title UNIQUE (title),\n"
                     "  CONSTRAINT ck_todos_title CHECK (CHAR_LENGTH(title) >= 1),\n"
                     "  CONSTRAINT ck_todos_status CHECK (status IN ('open',"

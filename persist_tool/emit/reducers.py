@@ -376,5 +376,28 @@ def spec_constant(
         "    apply_command=apply_command,",
         f"    parse_command=parse_{v}_command,",
         f"    doc={py_str(e.doc) if e.doc else 'None'},",
+        *_spec_extra(plan),
         ")",
     )
+
+
+def _spec_extra(plan: EntityPlan) -> list[str]:
+    """Return the ``extra=`` lines of the spec: enum classes by field, for the store."""
+    enums = [
+        (fp.name, plan.names.enums[fp.field.type.name])
+        for fp in plan.fields
+        if isinstance(fp.field.type, ir.EnumType) and fp.field.type.name not in plan.names.literals
+    ]
+    if not enums:
+        return []
+    items = [f"{py_str(name)}: {cls}" for name, cls in enums]
+    flat = f'    extra={{"enum_types": {{{", ".join(items)}}}}},'
+    if len(flat) <= 88:
+        return [flat]
+    return [
+        "    extra={",
+        '        "enum_types": {',
+        *[f"            {item}," for item in items],
+        "        },",
+        "    },",
+    ]

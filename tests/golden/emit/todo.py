@@ -1742,4 +1742,5 @@ TODO_SPEC: Final = EntitySpec(
     apply_command=apply_command,
     parse_command=parse_todo_command,
     doc="A thing to do.",
+    extra={"enum_types": {"status": TodoStatus}},
 )

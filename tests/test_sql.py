@@ -980,3 +980,61 @@ def test_constraint_names_given_by_the_source_are_kept() -> None:
     create = sql.create_table(e, "postgres")
     assert 'CONSTRAINT "PK_Thing" PRIMARY KEY (id)' in create
     assert 'CONSTRAINT "UQ_code" UNIQUE (code)' in create
+
+
+def test_source_checks_without_an_ir_slot_are_reproduced_with_respelled_columns() -> None:
+    e = keyed(
+        field("starts", ir.DateType(), column="StartsOn"),
+        field("ends", ir.DateType(), column="EndsOn"),
+        extra={
+            "dialect": "sqlite",
+            "checks": [{"name": "ck_period", "sql": "[EndsOn] >= [StartsOn]"}, {"sql": "id > 0"}],
+        },
+    )
+    postgres = sql.create_table(e, "postgres")
+    assert 'CONSTRAINT ck_period CHECK ("EndsOn" >= "StartsOn")' in postgres
+    assert "CONSTRAINT ck_things_2 CHECK (id > 0)" in postgres
+    conn = run_sqlite(sql.ddl(e, "sqlite"))
+    with pytest.raises(sqlite3.IntegrityError, match="ck_period"):
+        conn.execute("INSERT INTO things VALUES (1, '2020-02-01', '2020-01-01')")
+
+
+def test_mysql_integer_foreign_keys_take_the_referenced_width_given_the_schema() -> None:
+    country = entity(
+        field("country_id", ir.IntegerType(64)), table="country", primary_key=("country_id",)
+    )
+    city = entity(
+        field("city_id", ir.IntegerType(64)),
+        field("country_id", ir.IntegerType(16)),
+        table="city",
+        primary_key=("city_id",),
+        extra={
+            "foreign_keys": [
+                {"columns": ["country_id"], "ref_table": "country", "ref_columns": ["country_id"]}
+            ]
+        },
+    )
+    schema = ir.Schema((country, city))
+    assert sql.sql_type_map(city, "mysql")["country_id"] == "SMALLINT"
+    assert sql.sql_type_map(city, "mysql", schema=schema)["country_id"] == "BIGINT"
+    assert sql.sql_type_map(city, "postgres", schema=schema)["country_id"] == "SMALLINT"
+    assert "country_id BIGINT NOT NULL" in sql.schema_ddl(schema, "mysql")[1]
+
+
+def test_index_names_shared_by_tables_are_qualified_where_names_are_schema_wide() -> None:
+    def with_index(table: str) -> ir.Entity:
+        return keyed(
+            field("film_id", ir.IntegerType()),
+            table=table,
+            indexes=(ir.Index("idx_fk_film_id", ("film_id",)),),
+        )
+
+    schema = ir.Schema((with_index("film_actor"), with_index("inventory")))
+    postgres = [s for s in sql.schema_ddl(schema, "postgres") if "INDEX" in s]
+    assert postgres == [
+        "CREATE INDEX film_actor_idx_fk_film_id ON film_actor(film_id)",
+        "CREATE INDEX inventory_idx_fk_film_id ON inventory(film_id)",
+    ]
+    mysql = [s for s in sql.schema_ddl(schema, "mysql") if "INDEX" in s]
+    assert mysql[0] == "CREATE INDEX idx_fk_film_id ON film_actor(film_id)"
+    run_sqlite(sql.schema_ddl(schema, "sqlite"))

@@ -21,12 +21,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from persist_tool import ir
 from persist_tool.sql.constraints import default_expression, field_checks
 from persist_tool.sql.dialects import check_dialect, derived_name, identifier, table
-from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field, resolve_fields
+from persist_tool.sql.model import (
+    ForeignKey,
+    find_entity,
+    foreign_keys,
+    identity_field,
+    resolve_fields,
+)
 from persist_tool.sql.types import ColumnType, plan_types
 
 __all__ = [
@@ -192,6 +200,36 @@ def _checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> li
         if condition is not None:
             name = derived_name("ck", entity.table, (field.column,))
             out.append(_named(name, dialect, exp.CheckColumnConstraint(this=condition)))
+    out.extend(_source_checks(entity, dialect))
+    return out
+
+
+def _source_checks(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
+    """Reproduce the CHECKs a source stated that the IR has no slot for (``extra["checks"]``).
+
+    Each is ``{"sql", "name"?}`` in the source dialect (``extra["dialect"]``); column names
+    in it are re-spelled as the generated columns are, so quoting stays consistent.
+    """
+    source = entity.extra.get("dialect") if isinstance(entity.extra.get("dialect"), str) else None
+    columns = {f.column.casefold(): f.column for f in entity.fields}
+    out: list[exp.Expr] = []
+    for number, check in enumerate(entity.extra.get("checks") or (), start=1):
+        text = str(check.get("sql", "")) if isinstance(check, dict) else ""
+        try:
+            condition = sqlglot.parse_one(text, read=source)
+        except SqlglotError as error:
+            raise ir.SourceError(
+                entity.location, f"cannot read CHECK ({text}) of {entity.name}: {error}"
+            ) from None
+
+        def respell(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Column) and node.name.casefold() in columns:
+                return exp.column(identifier(columns[node.name.casefold()], dialect))
+            return node
+
+        condition = condition.transform(respell)
+        name = _source_name(check.get("name")) or derived_name("ck", entity.table, (str(number),))
+        out.append(_named(name, dialect, exp.CheckColumnConstraint(this=condition)))
     return out
 
 
@@ -199,7 +237,7 @@ def _referenced_columns(
     entity: ir.Entity, fk: ForeignKey, dialect: str, schema: ir.Schema | None
 ) -> tuple[str, tuple[str, ...]]:
     """Return the referenced table name and columns, filling in its primary key if unnamed."""
-    target = _find_entity(schema, fk.ref_table) if schema is not None else None
+    target = find_entity(schema, fk.ref_table) if schema is not None else None
     ref_table = target.table if target is not None else fk.ref_table
     if fk.ref_columns or dialect != "mysql":
         return ref_table, fk.ref_columns
@@ -291,7 +329,7 @@ def create_table(
     (all by default); the others can be added later with ``add_foreign_key``.
     """
     dialect = check_dialect(dialect)
-    types = plan_types(entity, dialect)
+    types = plan_types(entity, dialect, schema=schema)
     if dialect == "mysql":
         _check_mysql_keys(entity, types)
     fks = foreign_keys(entity) if foreign_keys_inline is None else tuple(foreign_keys_inline)
@@ -311,13 +349,34 @@ def create_table(
     return _layout(head, items, dialect, tail)
 
 
-def create_indexes(entity: ir.Entity, dialect: str) -> list[str]:
-    """Return a ``CREATE [UNIQUE] INDEX`` statement for every index of ``entity``."""
+def _shared_index_names(schema: ir.Schema | None, entity: ir.Entity) -> set[str]:
+    """Return the (case-folded) names that other tables' indexes or tables already use."""
+    if schema is None:
+        return set()
+    names = {e.table.casefold() for e in schema.entities}
+    for other in schema.entities:
+        if other.table != entity.table:
+            names.update(i.name.casefold() for i in other.indexes if i.name)
+    return names
+
+
+def create_indexes(
+    entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None
+) -> list[str]:
+    """Return a ``CREATE [UNIQUE] INDEX`` statement for every index of ``entity``.
+
+    MySQL scopes index names to their table; SQLite and PostgreSQL to the whole schema. With
+    ``schema``, an index name another table also uses (MySQL sources do that) is prefixed
+    with its table name in those two dialects.
+    """
     dialect = check_dialect(dialect)
+    taken = _shared_index_names(schema, entity) if dialect != "mysql" else set()
     out: list[str] = []
     for index in entity.indexes:
         fields = resolve_fields(entity, index.columns, f"index {index.name}")
         name = index.name or derived_name("ix", entity.table, tuple(f.column for f in fields))
+        if name.casefold() in taken:
+            name = derived_name(entity.table, name)
         node = exp.Create(
             kind="INDEX",
             unique=index.unique,
@@ -357,7 +416,7 @@ def ddl(entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None) -> 
     """Return ``CREATE TABLE``, then ``CREATE INDEX`` statements, then comment statements."""
     return (
         create_table(entity, dialect, schema=schema),
-        *create_indexes(entity, dialect),
+        *create_indexes(entity, dialect, schema=schema),
         *comment_statements(entity, dialect),
     )
 
@@ -399,17 +458,6 @@ def select_statement(entity: ir.Entity, dialect: str) -> str:
 # --------------------------------------------------------------------------- schema order
 
 
-def _find_entity(schema: ir.Schema | None, table_name: str) -> ir.Entity | None:
-    """Return the entity stored in ``table_name``: exact spelling first, then any case."""
-    if schema is None:
-        return None
-    exact = [e for e in schema.entities if e.table == table_name]
-    if exact:
-        return exact[0]
-    folded = [e for e in schema.entities if e.table.casefold() == table_name.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     order: tuple[ir.Entity, ...]
@@ -430,7 +478,7 @@ def _plan(schema: ir.Schema) -> _Plan:
     def pending(entity: ir.Entity) -> list[ForeignKey]:
         out = []
         for fk in foreign_keys(entity):
-            target = _find_entity(schema, fk.ref_table)
+            target = find_entity(schema, fk.ref_table)
             if target is not None and target.table != entity.table and target.table not in placed:
                 out.append(fk)
         return out
@@ -479,7 +527,7 @@ def schema_ddl(
         else:
             inline = tuple(fk for fk in all_fks if fk not in plan.deferred.get(entity.table, ()))
         statements.append(create_table(entity, dialect, schema=schema, foreign_keys_inline=inline))
-        statements.extend(create_indexes(entity, dialect))
+        statements.extend(create_indexes(entity, dialect, schema=schema))
         statements.extend(comment_statements(entity, dialect))
         later.extend(
             add_foreign_key(entity, fk, dialect, schema=schema)

@@ -14,6 +14,7 @@ from persist_tool import ir
 __all__ = [
     "REFERENTIAL_ACTIONS",
     "ForeignKey",
+    "find_entity",
     "foreign_keys",
     "identity_field",
     "keyed_fields",
@@ -151,3 +152,14 @@ def _is_identity(field: ir.Field) -> bool:
         return False
     text = default.value.get("sql", "") if isinstance(default.value, Mapping) else default.value
     return str(text).strip().lower().startswith("nextval(")
+
+
+def find_entity(schema: ir.Schema | None, table_name: str) -> ir.Entity | None:
+    """Return the entity stored in ``table_name``: exact spelling first, then any case."""
+    if schema is None:
+        return None
+    exact = [e for e in schema.entities if e.table == table_name]
+    if exact:
+        return exact[0]
+    folded = [e for e in schema.entities if e.table.casefold() == table_name.casefold()]
+    return folded[0] if len(folded) == 1 else None

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from persist_tool import ir
 from persist_tool.sql.dialects import check_dialect
-from persist_tool.sql.model import keyed_fields
+from persist_tool.sql.model import find_entity, foreign_keys, keyed_fields, resolve_fields
 
 __all__ = ["ColumnType", "column_type", "plan_types", "sql_type_map", "type_notes"]
 
@@ -286,15 +286,41 @@ def column_type(field: ir.Field, dialect: str, entity: ir.Entity | None = None) 
     return _rule(field, dialect, _Need(field.constraints.max_length), None).text
 
 
-def plan_types(entity: ir.Entity, dialect: str) -> dict[str, ColumnType]:
-    """Return the column type of every field of ``entity`` in ``dialect``, by field name."""
+def plan_types(
+    entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None
+) -> dict[str, ColumnType]:
+    """Return the column type of every field of ``entity`` in ``dialect``, by field name.
+
+    With ``schema``, MySQL integer foreign key columns take the referenced column's width
+    (InnoDB refuses a SMALLINT referencing a BIGINT; the wider type holds every value).
+    """
     dialect = check_dialect(dialect)
     keyed = keyed_fields(entity)
     needs = {f.name: _Need(f.constraints.max_length, keyed=f.name in keyed) for f in entity.fields}
-    types = {f.name: _rule(f, dialect, needs[f.name], entity) for f in entity.fields}
+    fields = {
+        f.name: _widened(entity, f, schema) if dialect == "mysql" else f for f in entity.fields
+    }
+    types = {name: _rule(f, dialect, needs[name], entity) for name, f in fields.items()}
     if dialect == "mysql":
         _fit_mysql_row(entity, needs, types)
     return types
+
+
+def _widened(entity: ir.Entity, field: ir.Field, schema: ir.Schema | None) -> ir.Field:
+    """Return ``field`` with the integer width of the column its foreign key references."""
+    if not isinstance(field.type, ir.IntegerType):
+        return field
+    for fk in foreign_keys(entity):
+        target = find_entity(schema, fk.ref_table)
+        if target is None or field.name not in fk.columns:
+            continue
+        names = fk.ref_columns or target.primary_key
+        if len(names) != len(fk.columns):
+            continue
+        referenced = resolve_fields(target, names, "referenced key")[fk.columns.index(field.name)]
+        if isinstance(referenced.type, ir.IntegerType) and referenced.type.bits > field.type.bits:
+            return replace(field, type=referenced.type)
+    return field
 
 
 def _fit_mysql_row(
@@ -321,9 +347,14 @@ def _fit_mysql_row(
         types[widest] = _rule(fields[widest], "mysql", needs[widest], entity)
 
 
-def sql_type_map(entity: ir.Entity, dialect: str) -> dict[str, str]:
-    """Return ``{field name: SQL type text}`` for ``FieldSpec.sql_types``."""
-    return {name: t.text for name, t in plan_types(entity, dialect).items()}
+def sql_type_map(
+    entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None
+) -> dict[str, str]:
+    """Return ``{field name: SQL type text}`` for ``FieldSpec.sql_types``.
+
+    These are the types ``create_table`` writes (give it and this the same ``schema``).
+    """
+    return {name: t.text for name, t in plan_types(entity, dialect, schema=schema).items()}
 
 
 def type_notes(entity: ir.Entity, dialect: str) -> list[str]:

@@ -70,9 +70,7 @@ def _entity(entities: _Entities, name: str) -> ir.Entity:
         raise ValueError(f"no entity `{name}` to change") from None
 
 
-def _update(
-    entities: _Entities, name: str, fn: Callable[[ir.Entity], ir.Entity]
-) -> None:
+def _update(entities: _Entities, name: str, fn: Callable[[ir.Entity], ir.Entity]) -> None:
     entities[name] = fn(_entity(entities, name))
 
 
@@ -133,9 +131,7 @@ def _(change: RenameField, entities: _Entities) -> None:
 
 @apply_change.register
 def _(change: AlterFieldType, entities: _Entities) -> None:
-    _update_field(
-        entities, change.entity, change.field, lambda f: replace(f, type=change.after)
-    )
+    _update_field(entities, change.entity, change.field, lambda f: replace(f, type=change.after))
 
 
 @apply_change.register
@@ -187,9 +183,7 @@ def _(change: DropUnique, entities: _Entities) -> None:
     e = _entity(entities, change.entity)
     if change.columns not in e.unique:
         raise ValueError(f"{e.name} has no unique constraint on {change.columns}")
-    entities[e.name] = replace(
-        e, unique=tuple(u for u in e.unique if u != change.columns)
-    )
+    entities[e.name] = replace(e, unique=tuple(u for u in e.unique if u != change.columns))
 
 
 @apply_change.register
@@ -206,9 +200,7 @@ def _(change: DropIndex, entities: _Entities) -> None:
     e = _entity(entities, change.entity)
     if change.index not in e.indexes:
         raise ValueError(f"{e.name} has no index {change.index}")
-    entities[e.name] = replace(
-        e, indexes=tuple(i for i in e.indexes if i != change.index)
-    )
+    entities[e.name] = replace(e, indexes=tuple(i for i in e.indexes if i != change.index))
 
 
 @apply_change.register
@@ -231,9 +223,7 @@ def _(change: RenameEntity, entities: _Entities) -> None:
         raise ValueError(f"entity `{change.new_name}` already exists")
     renamed = replace(e, name=change.new_name, table=change.new_table)
     # Keep the entity's position so the schema's order stays the source order.
-    items = [
-        (renamed.name, renamed) if k == e.name else (k, v) for k, v in entities.items()
-    ]
+    items = [(renamed.name, renamed) if k == e.name else (k, v) for k, v in entities.items()]
     entities.clear()
     entities.update(items)
 
@@ -265,8 +255,6 @@ def _(change: AlterCommand, entities: _Entities) -> None:
         change.entity,
         lambda e: replace(
             e,
-            commands=tuple(
-                change.after if c.name == change.before.name else c for c in e.commands
-            ),
+            commands=tuple(change.after if c.name == change.before.name else c for c in e.commands),
         ),
     )

@@ -192,9 +192,7 @@ def _check_constraints(value: ir.JsonValue, c: ir.Constraints) -> None:
         if c.exclusive_maximum is not None and value >= c.exclusive_maximum:
             raise ValueError(f"{value} is not below {c.exclusive_maximum}")
     if c.enum is not None and value not in c.enum:
-        raise ValueError(
-            f"{value!r} is not one of " + ", ".join(repr(v) for v in c.enum)
-        )
+        raise ValueError(f"{value!r} is not one of " + ", ".join(repr(v) for v in c.enum))
 
 
 def parse_value(field: ir.Field, value: str | ir.JsonValue) -> ir.Default:
@@ -225,9 +223,7 @@ def _target_field(change: _Backfillable, schema: ir.Schema | None) -> ir.Field:
     if isinstance(change, AddField):
         return change.definition
     if schema is None:
-        raise ValueError(
-            f"apply_defaults needs the new schema to read {backfill_key(change)}"
-        )
+        raise ValueError(f"apply_defaults needs the new schema to read {backfill_key(change)}")
     return schema.get_entity(change.entity).get_field(change.field)
 
 
@@ -281,9 +277,7 @@ def apply_defaults(
         out.append(change)
     unused = sorted(set(values) - used)
     if unused:
-        wanted = [
-            backfill_key(c) for c in out if isinstance(c, AddField | AlterNullability)
-        ]
+        wanted = [backfill_key(c) for c in out if isinstance(c, AddField | AlterNullability)]
         raise ir.SourceError(
             None,
             f"--default {unused[0]}: no field is added or made required there in this migration",

@@ -149,21 +149,14 @@ def _field_changes(entity: str, old: ir.Field, new: ir.Field) -> list[Change]:
     if old.type != new.type:
         out.append(AlterFieldType(entity, new.name, old.type, new.type))
     if old.nullable != new.nullable:
-        backfill = None
-        if (
-            not new.nullable
-            and new.default is not None
-            and new.default.kind in _BACKFILL_KINDS
-        ):
-            backfill = new.default
-        out.append(
-            AlterNullability(entity, new.name, old.nullable, new.nullable, backfill)
-        )
+        # A literal or factory default is the natural value for stored NULLs.
+        backfill = new.default
+        if new.nullable or backfill is None or backfill.kind not in _BACKFILL_KINDS or backfill.value is None:
+            backfill = None
+        out.append(AlterNullability(entity, new.name, old.nullable, new.nullable, backfill))
     if old.default != new.default or old.generated != new.generated:
         out.append(
-            AlterDefault(
-                entity, new.name, old.default, new.default, old.generated, new.generated
-            )
+            AlterDefault(entity, new.name, old.default, new.default, old.generated, new.generated)
         )
     if old.constraints != new.constraints:
         out.append(AlterConstraints(entity, new.name, old.constraints, new.constraints))
@@ -236,21 +229,15 @@ def diff_entities(
     new_unique = set(new.unique)
 
     changes: list[Change] = []
-    changes += [
-        DropIndex(entity, i) for t, i in old_indexes.items() if t not in new_indexes
-    ]
-    changes += [
-        DropUnique(entity, u) for t, u in old_unique.items() if t not in new_unique
-    ]
+    changes += [DropIndex(entity, i) for t, i in old_indexes.items() if t not in new_indexes]
+    changes += [DropUnique(entity, u) for t, u in old_unique.items() if t not in new_unique]
     changes += [DropField(entity, f, _candidates(f, added)) for f in dropped]
     changes += ordered_renames
     for o, n in pairs:
         changes += _field_changes(entity, o, n)
     changes += [AddField(entity, f, None, _candidates(f, dropped)) for f in added]
     if translate(old.primary_key) != new.primary_key:
-        changes.append(
-            AlterPrimaryKey(entity, translate(old.primary_key), new.primary_key)
-        )
+        changes.append(AlterPrimaryKey(entity, translate(old.primary_key), new.primary_key))
     changes += [AddUnique(entity, u) for u in new.unique if u not in old_unique]
     changes += [AddIndex(entity, i) for i in new.indexes if i not in old_indexes]
     changes += _command_changes(entity, old.commands, new.commands)
@@ -267,8 +254,7 @@ def _command_changes(
     out += [
         AlterCommand(entity, old_by[c.name], c)
         for c in new
-        if c.name in old_by
-        and _semantic_command(old_by[c.name]) != _semantic_command(c)
+        if c.name in old_by and _semantic_command(old_by[c.name]) != _semantic_command(c)
     ]
     return out
 
@@ -356,9 +342,7 @@ def diff_schemas(
     def shape_candidates(e: ir.Entity, others: Sequence[ir.Entity]) -> tuple[str, ...]:
         return tuple(o.name for o in others if _field_shape(o) == _field_shape(e))
 
-    changes: list[Change] = [
-        DropEntity(e, shape_candidates(e, added)) for e in reversed(dropped)
-    ]
+    changes: list[Change] = [DropEntity(e, shape_candidates(e, added)) for e in reversed(dropped)]
     changes += ordered
     for o, n in pairs:
         changes += diff_entities(o, n, renames=field_renames.get(n.name))

@@ -22,9 +22,7 @@ __all__ = [
 ]
 
 
-def _rename_hint(
-    entity: str, name: str, candidates: tuple[str, ...], dropped: bool
-) -> str:
+def _rename_hint(entity: str, name: str, candidates: tuple[str, ...], dropped: bool) -> str:
     """Advise declaring a rename between ``name`` and same-typed ``candidates``."""
     names = " or ".join(f"`{c}`" for c in candidates)
     if dropped:
@@ -68,19 +66,13 @@ class AddField(Change):
     @property
     def classification(self) -> Classification:
         """Return needs_backfill for a required field without default, safe otherwise."""
-        return (
-            Classification.NEEDS_BACKFILL
-            if self.definition.required
-            else Classification.SAFE
-        )
+        return Classification.NEEDS_BACKFILL if self.definition.required else Classification.SAFE
 
     @property
     def hint(self) -> str | None:
         """Return the rename hint, or how to supply a backfill value."""
         if self.rename_candidates:
-            return _rename_hint(
-                self.entity, self.field_name, self.rename_candidates, False
-            )
+            return _rename_hint(self.entity, self.field_name, self.rename_candidates, False)
         if self.needs_value:
             return (
                 f"existing rows need a value: pass --default {self.entity}.{self.field_name}=VALUE"
@@ -126,9 +118,7 @@ class DropField(Change):
     def hint(self) -> str | None:
         """Return the rename hint when a same-typed field was added."""
         if self.rename_candidates:
-            return _rename_hint(
-                self.entity, self.field_name, self.rename_candidates, True
-            )
+            return _rename_hint(self.entity, self.field_name, self.rename_candidates, True)
         return None
 
     def describe(self) -> str:

@@ -122,9 +122,7 @@ def is_widening(before: ir.FieldType, after: ir.FieldType) -> bool:
 
 def type_change(before: ir.FieldType, after: ir.FieldType) -> Classification:
     """Return the classification of changing a field from ``before`` to ``after``."""
-    return (
-        Classification.SAFE if is_widening(before, after) else Classification.NARROWING
-    )
+    return Classification.SAFE if is_widening(before, after) else Classification.NARROWING
 
 
 # --------------------------------------------------------------------------- constraints
@@ -177,9 +175,7 @@ _CONSTRAINT_LOOSER: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def constraints_change(
-    before: ir.Constraints, after: ir.Constraints
-) -> tuple[str, ...]:
+def constraints_change(before: ir.Constraints, after: ir.Constraints) -> tuple[str, ...]:
     """Return the names of the constraints that are stricter in ``after``, in a fixed order."""
     tighter = [
         name

@@ -270,9 +270,7 @@ class RenameEntity(Change):
 
     def invert(self) -> RenameEntity:
         """Rename back."""
-        return RenameEntity(
-            self.new_name, self.old_name, self.new_table, self.old_table
-        )
+        return RenameEntity(self.new_name, self.old_name, self.new_table, self.old_table)
 
 
 # --------------------------------------------------------------------------- commands

@@ -151,7 +151,10 @@ def _field_changes(entity: str, old: ir.Field, new: ir.Field) -> list[Change]:
     if old.nullable != new.nullable:
         # A literal or factory default is the natural value for stored NULLs.
         backfill = new.default
-        if new.nullable or backfill is None or backfill.kind not in _BACKFILL_KINDS or backfill.value is None:
+        unusable = (
+            backfill is None or backfill.kind not in _BACKFILL_KINDS or backfill.value is None
+        )
+        if new.nullable or unusable:
             backfill = None
         out.append(AlterNullability(entity, new.name, old.nullable, new.nullable, backfill))
     if old.default != new.default or old.generated != new.generated:

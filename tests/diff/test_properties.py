@@ -83,7 +83,7 @@ def evolutions(
             if op == "alter":
                 field = dataclasses.replace(draw(plain_fields(field.name)))
             if op == "rename":
-                fresh = draw(names.filter(lambda n: n not in used))
+                fresh = draw(names.filter(lambda n, taken=frozenset(used): n not in taken))
                 used.add(fresh)
                 renames.setdefault(ename, {})[field.name] = fresh
                 field = dataclasses.replace(field, name=fresh, column=fresh)

@@ -8,7 +8,8 @@ transpiled. The package is split by concern:
 * ``types``: the column type table (IR type kind x dialect);
 * ``constraints``: CHECK conditions and DEFAULT values;
 * ``model``: keys, foreign keys and identity fields read from the IR;
-* ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements and schema ordering.
+* ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements and schema ordering;
+* ``migrate``: ALTER statements and SQLite table rebuilds for migration steps.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from persist_tool.sql.ddl import (
     select_statement,
 )
 from persist_tool.sql.dialects import DIALECTS, check_dialect, needs_quotes, quote
+from persist_tool.sql.migrate import (
+    backfill_expression,
+    conversion_expression,
+    drop_table,
+    needs_rebuild,
+    step_statements,
+)
 from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field
 from persist_tool.sql.types import ColumnType, column_type, plan_types, sql_type_map, type_notes
 
@@ -35,24 +43,29 @@ __all__ = [
     "ColumnType",
     "ForeignKey",
     "add_foreign_key",
+    "backfill_expression",
     "check_dialect",
     "column_definition",
     "column_type",
     "comment_statements",
+    "conversion_expression",
     "create_indexes",
     "create_table",
     "ddl",
     "ddl_order",
     "default_expression",
     "deferred_foreign_keys",
+    "drop_table",
     "field_checks",
     "foreign_keys",
     "identity_field",
     "needs_quotes",
+    "needs_rebuild",
     "plan_types",
     "quote",
     "schema_ddl",
     "select_statement",
     "sql_type_map",
+    "step_statements",
     "type_notes",
 ]

@@ -46,11 +46,7 @@ def test_plan_accepts_contiguous_chains_given_in_any_order() -> None:
 
 def test_plan_accepts_a_step_spanning_several_versions() -> None:
     plan = MigrationPlan([step("Todo", 1, 3), step("Todo", 3, 4)], current={"Todo": 4})
-    assert (
-        plan.has_path("Todo", 1)
-        and plan.has_path("Todo", 3)
-        and not plan.has_path("Todo", 2)
-    )
+    assert plan.has_path("Todo", 1) and plan.has_path("Todo", 3) and not plan.has_path("Todo", 2)
 
 
 def test_plan_reports_a_gap_between_steps() -> None:
@@ -69,9 +65,7 @@ def test_plan_reports_overlapping_steps() -> None:
 
 
 def test_plan_reports_a_step_past_the_current_version() -> None:
-    (problem,) = problems_of(
-        step("Todo", 1, 2), step("Todo", 2, 3), current={"Todo": 2}
-    )
+    (problem,) = problems_of(step("Todo", 1, 2), step("Todo", 2, 3), current={"Todo": 2})
     assert problem == "Todo v2 -> v3: goes past the current version 2"
 
 
@@ -114,9 +108,7 @@ def test_plan_lists_every_problem_at_once() -> None:
         step("Note", 2, 2),
         step("Note", 5, 6),
     ]
-    with pytest.raises(
-        MigrationPlanError, match=r"invalid migration plan \(3 problem\(s\)\)"
-    ) as e:
+    with pytest.raises(MigrationPlanError, match=r"invalid migration plan \(3 problem\(s\)\)") as e:
         MigrationPlan(steps)
     assert e.value.problems == (
         "Note v2 -> v2: to_version must be greater than from_version",
@@ -201,9 +193,7 @@ def test_upgrade_record_refuses_a_record_newer_than_the_code(
 
 def test_upgrade_record_refuses_a_version_without_a_path() -> None:
     plan = MigrationPlan([step("Note", 2, 3, migrate_state=rename_body)])
-    with pytest.raises(
-        MigrationError, match="no migration path for Note from schema version 1"
-    ):
+    with pytest.raises(MigrationError, match="no migration path for Note from schema version 1"):
         plan.upgrade_record("Note", {}, 1)
 
 
@@ -213,9 +203,7 @@ def test_upgrade_record_refuses_an_unknown_entity(plan: MigrationPlan) -> None:
 
 
 def test_upgrade_record_names_the_step_that_failed(plan: MigrationPlan) -> None:
-    with pytest.raises(
-        MigrationError, match=r"Note v2 -> v3: migrate_state failed: KeyError"
-    ):
+    with pytest.raises(MigrationError, match=r"Note v2 -> v3: migrate_state failed: KeyError"):
         plan.upgrade_record("Note", {"id": 1}, 1)
 
 
@@ -225,9 +213,7 @@ def test_upgrade_record_reports_an_unwritten_stub() -> None:
 
     plan = MigrationPlan([step("User", 1, 2, migrate_state=split_name, stub=True)])
     assert plan.stubs == plan.steps
-    with pytest.raises(
-        MigrationError, match="User v1 -> v2: the state migration is not written"
-    ):
+    with pytest.raises(MigrationError, match="User v1 -> v2: the state migration is not written"):
         plan.upgrade_record("User", {"name": "Ada Lovelace"}, 1)
 
 
@@ -246,9 +232,7 @@ def test_upgrade_record_calls_each_step_once_per_record() -> None:
 
         return migrate
 
-    plan = MigrationPlan(
-        [step("Note", v, v + 1, migrate_state=counted(v)) for v in (1, 2, 3)]
-    )
+    plan = MigrationPlan([step("Note", v, v + 1, migrate_state=counted(v)) for v in (1, 2, 3)])
     for _ in range(3):
         plan.upgrade_record("Note", {}, 2)
     assert calls == [2, 3] * 3
@@ -271,9 +255,7 @@ def test_plan_for_specs_takes_versions_and_tables_from_specs() -> None:
 def test_upgrade_command_chains_across_steps() -> None:
     plan = MigrationPlan(
         [
-            step(
-                "Account", 1, 2, commands={("Credit", 1): lambda p: ("Deposit", p, 1)}
-            ),
+            step("Account", 1, 2, commands={("Credit", 1): lambda p: ("Deposit", p, 1)}),
             step("Account", 2, 3),
             step(
                 "Account",
@@ -317,9 +299,7 @@ def test_upgrade_command_chains_within_one_step() -> None:
     )
 
 
-def test_upgrade_command_skips_steps_before_the_journal_records_schema_version() -> (
-    None
-):
+def test_upgrade_command_skips_steps_before_the_journal_records_schema_version() -> None:
     plan = MigrationPlan(
         [
             step("Account", 1, 2, commands={("Close", 1): lambda p: ("Archive", p, 1)}),
@@ -581,25 +561,17 @@ def test_mariadb_refuses_to_resume_when_an_applied_statement_changed(
 ) -> None:
     db = Db(mysql_conn, "mysql")
     db.run(CREATE_NOTES)
-    first = notes_plan(
-        portable(1, 2, ["ALTER TABLE notes ADD COLUMN tag VARCHAR(20)", FAILING])
-    )
+    first = notes_plan(portable(1, 2, ["ALTER TABLE notes ADD COLUMN tag VARCHAR(20)", FAILING]))
     with pytest.raises(MigrationApplyError):
         first.apply(db.target, baseline={"Note": 1})
-    edited = notes_plan(
-        portable(1, 2, ["ALTER TABLE notes ADD COLUMN label VARCHAR(20)"])
-    )
-    with pytest.raises(
-        MigrationError, match="statement 1 already ran but the step now holds"
-    ):
+    edited = notes_plan(portable(1, 2, ["ALTER TABLE notes ADD COLUMN label VARCHAR(20)"]))
+    with pytest.raises(MigrationError, match="statement 1 already ran but the step now holds"):
         edited.apply(db.target, baseline={"Note": 1})
 
 
 def test_apply_needs_a_baseline_for_an_unrecorded_existing_table(db: Db) -> None:
     plan = notes_plan(portable(1, 2, STEP_1_2))
-    with pytest.raises(
-        MigrationError, match=r"no recorded schema version: pass baseline="
-    ):
+    with pytest.raises(MigrationError, match=r"no recorded schema version: pass baseline="):
         plan.apply(db.target)
     assert db.columns("notes") == ["id", "body"]
 
@@ -639,18 +611,14 @@ def test_apply_refuses_stubs_destructive_steps_and_missing_dialects_before_runni
     )
     with pytest.raises(MigrationError, match="Note v1 -> v2 is destructive"):
         destructive.apply(db.target, baseline={"Note": 1}, allow_destructive=False)
-    other = notes_plan(
-        MigrationStep("Note", 1, 2, sql={"oracle": ["SELECT 1"]}, table="notes")
-    )
+    other = notes_plan(MigrationStep("Note", 1, 2, sql={"oracle": ["SELECT 1"]}, table="notes"))
     with pytest.raises(MigrationError, match=f"has no SQL for {db.name}"):
         other.apply(db.target, baseline={"Note": 1})
     assert db.state() == before
 
 
 def test_apply_runs_state_only_steps_by_recording_the_version(db: Db) -> None:
-    plan = notes_plan(
-        MigrationStep("Note", 1, 2, migrate_state=add_priority, table="notes")
-    )
+    plan = notes_plan(MigrationStep("Note", 1, 2, migrate_state=add_priority, table="notes"))
     (applied,) = plan.apply(db.target, baseline={"Note": 1})
     assert applied.statements == 0
     assert db.registry() == {"notes": 2}
@@ -665,9 +633,7 @@ def test_apply_moves_the_registry_row_of_a_renamed_table(db: Db) -> None:
     plan = MigrationPlan(
         [
             portable(1, 2, STEP_1_2),
-            MigrationStep(
-                "Note", 2, 3, sql=rename, table="memos", previous_table="notes"
-            ),
+            MigrationStep("Note", 2, 3, sql=rename, table="memos", previous_table="notes"),
         ]
     )
     plan.apply(db.target, baseline={"Note": 1})
@@ -680,9 +646,7 @@ def test_apply_refuses_a_connection_inside_a_transaction(
 ) -> None:
     db = Db(sqlite_conn, "sqlite")
     db.run(CREATE_NOTES)
-    sqlite_conn.execute(
-        "INSERT INTO notes (id, body) VALUES (3, 'c')"
-    )  # opens a transaction
+    sqlite_conn.execute("INSERT INTO notes (id, body) VALUES (3, 'c')")  # opens a transaction
     with pytest.raises(MigrationError, match="open transaction"):
         notes_plan(portable(1, 2, STEP_1_2)).apply(db.target, baseline={"Note": 1})
 
@@ -712,9 +676,9 @@ def test_apply_keeps_sqlite_foreign_keys_on_and_checks_them(
         "DROP TABLE notes",
         "ALTER TABLE notes_new RENAME TO notes",
     ]
-    notes_plan(
-        MigrationStep("Note", 1, 2, sql={"sqlite": rebuild}, table="notes")
-    ).apply(db.target, baseline={"Note": 1})
+    notes_plan(MigrationStep("Note", 1, 2, sql={"sqlite": rebuild}, table="notes")).apply(
+        db.target, baseline={"Note": 1}
+    )
     assert db.query("SELECT note_id FROM tags") == [(1,)]
     assert db.query("PRAGMA foreign_keys") == [(1,)]
 
@@ -742,3 +706,42 @@ def test_apply_works_on_an_autocommit_postgres_connection() -> None:
         assert db.state() == before | {"registry": {}}
         notes_plan(portable(1, 2, STEP_1_2)).apply(db.target, baseline={"Note": 1})
         assert db.registry() == {"notes": 2}
+
+
+def test_apply_on_a_store_brings_its_tables_to_the_code_version(db: Db) -> None:
+    import dataclasses
+
+    from persist_runtime import Store
+    from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterDraft
+
+    store = Store.connect(db.conn, db.name)
+    store.ensure(COUNTER_SPEC)
+    store.create(COUNTER_SPEC, CounterDraft(name="a", value=1))
+    v2 = dataclasses.replace(COUNTER_SPEC, schema_version=2)
+    with pytest.raises(MigrationError):
+        store.ensure(v2)  # the database is still at v1
+    add_index = ["CREATE INDEX counters_value ON counters (value)"]
+    sql = {"sqlite": add_index, "postgres": add_index, "mysql": add_index}
+    plan = MigrationPlan.for_specs([MigrationStep("Counter", 1, 2, sql=sql)], [v2])
+    assert [s.label for s in plan.pending(store)] == ["Counter v1 -> v2"]
+    (applied,) = plan.apply(store)
+    assert applied.table == "counters"
+    assert store.schema_version("counters") == 2
+    store.ensure(v2)
+    assert store.count(v2) == 1
+    assert plan.apply(store) == []
+
+
+def test_apply_takes_table_names_from_the_stores_specs() -> None:
+    from persist_runtime import Store
+    from tests.runtime.handwritten_counter import COUNTER_SPEC
+
+    store = Store.sqlite()
+    store.ensure(COUNTER_SPEC)
+    plan = MigrationPlan(
+        [MigrationStep("Counter", 1, 2, sql={"sqlite": ["ALTER TABLE counters ADD x INTEGER"]})]
+    )
+    with pytest.raises(MigrationError, match="names no table"):
+        plan.table_for(plan.steps[0])
+    (applied,) = plan.apply(store)
+    assert applied.table == "counters" and store.schema_version("counters") == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import Any
 
@@ -13,12 +14,15 @@ from persist_runtime import (
     MigrationPlan,
     MigrationPlanError,
     MigrationStep,
+    Store,
 )
 from persist_runtime.dialects import dialect
 from persist_runtime.migration_db import (
     PROGRESS_TABLE,
     read_schema_versions,
 )
+
+from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterDraft
 
 
 def step(entity: str, a: int, b: int, **kwargs: Any) -> MigrationStep:
@@ -709,11 +713,6 @@ def test_apply_works_on_an_autocommit_postgres_connection() -> None:
 
 
 def test_apply_on_a_store_brings_its_tables_to_the_code_version(db: Db) -> None:
-    import dataclasses
-
-    from persist_runtime import Store
-    from tests.runtime.handwritten_counter import COUNTER_SPEC, CounterDraft
-
     store = Store.connect(db.conn, db.name)
     store.ensure(COUNTER_SPEC)
     store.create(COUNTER_SPEC, CounterDraft(name="a", value=1))
@@ -733,9 +732,6 @@ def test_apply_on_a_store_brings_its_tables_to_the_code_version(db: Db) -> None:
 
 
 def test_apply_takes_table_names_from_the_stores_specs() -> None:
-    from persist_runtime import Store
-    from tests.runtime.handwritten_counter import COUNTER_SPEC
-
     store = Store.sqlite()
     store.ensure(COUNTER_SPEC)
     plan = MigrationPlan(

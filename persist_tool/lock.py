@@ -67,9 +67,7 @@ class LockedVersion:
 class Lock:
     """The recorded history: entity name -> its versions, oldest first."""
 
-    entities: Mapping[str, tuple[LockedVersion, ...]] = dataclasses.field(
-        default_factory=dict
-    )
+    entities: Mapping[str, tuple[LockedVersion, ...]] = dataclasses.field(default_factory=dict)
 
     def _history(self, entity: str) -> tuple[LockedVersion, ...]:
         if entity in self.entities:
@@ -96,16 +94,34 @@ class Lock:
 
     def previous(self, entity: str, schema_version: int) -> ir.Entity | None:
         """Return the newest recorded version older than ``schema_version``, if any."""
-        older = [
-            v.entity for v in self._history(entity) if v.schema_version < schema_version
-        ]
+        older = [v.entity for v in self._history(entity) if v.schema_version < schema_version]
         return older[-1] if older else None
+
+    def previous_schema(self, schema: ir.Schema, *, source: str = "persist.lock.json") -> ir.Schema:
+        """Return what ``generate migration --from-lock`` diffs ``schema`` against.
+
+        For each entity of ``schema``: the newest recorded version older than its current
+        one; else the recorded current version (unchanged, nothing to migrate); else nothing
+        (a new entity). Entities recorded but gone from ``schema`` come at their newest
+        version, so the diff reports them dropped. Source order first, then the lock's.
+        """
+        out: list[ir.Entity] = []
+        for entity in schema.entities:
+            if entity.name not in self.entities:
+                continue
+            older = self.previous(entity.name, entity.schema_version)
+            if older is None:
+                recorded = _recorded(self.entities[entity.name], entity.schema_version)
+                older = recorded.entity if recorded is not None else None
+            if older is not None:
+                out.append(older)
+        names = {e.name for e in schema.entities}
+        out += [h[-1].entity for n, h in self.entities.items() if n not in names and h]
+        return ir.Schema(tuple(out), source)
 
     def schema(self, *, source: str = "persist.lock.json") -> ir.Schema:
         """Return the newest recorded version of every entity, as one schema."""
-        return ir.Schema(
-            tuple(h[-1].entity for h in self.entities.values() if h), source
-        )
+        return ir.Schema(tuple(h[-1].entity for h in self.entities.values() if h), source)
 
     def to_json(self) -> dict[str, ir.JsonValue]:
         """Return the file's JSON form."""
@@ -203,9 +219,7 @@ def record(lock: Lock, schema: ir.Schema, *, force: bool = False) -> Lock:
             continue
         entry = LockedVersion(_strip_locations(entity), fingerprint)
         kept = [v for v in history if v.schema_version != entity.schema_version]
-        entities[entity.name] = tuple(
-            sorted([*kept, entry], key=lambda v: v.schema_version)
-        )
+        entities[entity.name] = tuple(sorted([*kept, entry], key=lambda v: v.schema_version))
     if conflicts:
         raise LockConflict(conflicts)
     return Lock(dict(sorted(entities.items())))
@@ -298,9 +312,7 @@ def drift(lock: Lock, schema: ir.Schema) -> list[Drift]:
 
 def dumps(lock: Lock) -> str:
     """Return the lock file's canonical text (sorted keys, indented, trailing newline)."""
-    return (
-        json.dumps(lock.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    )
+    return json.dumps(lock.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -315,9 +327,7 @@ class _Reader:
         self.text = text
         self.path = path
 
-    def fail(
-        self, pointer: str, message: str, needle: str | None = None
-    ) -> ir.SourceError:
+    def fail(self, pointer: str, message: str, needle: str | None = None) -> ir.SourceError:
         line = _line_of(self.text, needle) if needle else 1
         return ir.SourceError(
             ir.Location(self.path, line, 1 if line else 0, pointer),
@@ -342,12 +352,8 @@ class _Reader:
                 f" (this persist-tool reads {FORMAT_VERSION})",
                 '"format_version"',
             )
-        entities = self.expect(
-            data.get("entities", {}), dict, "/entities", '"entities"'
-        )
-        return Lock(
-            {name: self.history(name, item) for name, item in sorted(entities.items())}
-        )
+        entities = self.expect(data.get("entities", {}), dict, "/entities", '"entities"')
+        return Lock({name: self.history(name, item) for name, item in sorted(entities.items())})
 
     def history(self, name: str, item: Any) -> tuple[LockedVersion, ...]:
         pointer = f"/entities/{name}"
@@ -370,21 +376,13 @@ class _Reader:
         needle = f'"{name}"'
         fingerprint = entry.get("fingerprint")
         if not isinstance(fingerprint, str) or not _HEX64.match(fingerprint):
-            raise self.fail(
-                pointer + "/fingerprint", "fingerprint must be 64 hex digits", needle
-            )
+            raise self.fail(pointer + "/fingerprint", "fingerprint must be 64 hex digits", needle)
         try:
-            entity = ir.Entity.from_json(
-                self.expect(entry.get("entity"), dict, pointer, "IR")
-            )
+            entity = ir.Entity.from_json(self.expect(entry.get("entity"), dict, pointer, "IR"))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise self.fail(
-                pointer + "/entity", f"invalid entity IR ({error!r})", needle
-            ) from None
+            raise self.fail(pointer + "/entity", f"invalid entity IR ({error!r})", needle) from None
         if entity.name != name:
-            raise self.fail(
-                pointer, f"entry of {name} holds entity {entity.name}", needle
-            )
+            raise self.fail(pointer, f"entry of {name} holds entity {entity.name}", needle)
         if entry.get("schema_version") != entity.schema_version:
             raise self.fail(
                 pointer + "/schema_version",
@@ -408,9 +406,7 @@ def loads(text: str, *, path: str = "persist.lock.json") -> Lock:
     return _Reader(text, path).document(data)
 
 
-def read_lock(
-    path: Path | str, *, missing_ok: bool = True, display: str | None = None
-) -> Lock:
+def read_lock(path: Path | str, *, missing_ok: bool = True, display: str | None = None) -> Lock:
     """Read the lock file at ``path``; an absent file is an empty lock when ``missing_ok``."""
     shown = display if display is not None else str(path)
     try:
@@ -424,9 +420,7 @@ def read_lock(
             "create it with `persist-tool lock`",
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ir.SourceError(
-            ir.Location(shown), f"cannot read lock file: {error}"
-        ) from None
+        raise ir.SourceError(ir.Location(shown), f"cannot read lock file: {error}") from None
     return loads(text, path=shown)
 
 
@@ -440,9 +434,7 @@ def write_lock(path: Path | str, lock: Lock) -> bool:
     except (FileNotFoundError, UnicodeDecodeError):
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -116,6 +116,18 @@ def test_lock_schema_holds_the_newest_version_of_each_entity() -> None:
     ]
 
 
+def test_previous_schema_is_what_a_migration_from_the_lock_starts_at() -> None:
+    lock = record(record(Lock(), schema(todo(1), note(1))), schema(todo(2, DONE), note(1)))
+    user = ir.Entity("User", "users", 1, (ir.Field("id", "id", ir.IntegerType()),), ("id",))
+    before = lock.previous_schema(schema(todo(3, DONE), user))
+    assert [(e.name, e.schema_version) for e in before.entities] == [("Todo", 2), ("Note", 1)]
+    recorded_already = lock.previous_schema(schema(todo(2, DONE), note(1)))
+    assert [(e.name, e.schema_version) for e in recorded_already.entities] == [
+        ("Todo", 1),
+        ("Note", 1),
+    ]
+
+
 def test_drift_reports_how_the_source_differs_from_the_lock() -> None:
     lock = record(Lock(), schema(todo(2), note(1)))
     user = ir.Entity("User", "users", 1, (ir.Field("id", "id", ir.IntegerType()),), ("id",))

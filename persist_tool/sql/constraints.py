@@ -136,8 +136,26 @@ def _is_scalar(field: ir.Field) -> bool:
     return field.type.kind in ("string", "integer", "float", "decimal", "boolean", "uuid")
 
 
+def _reject_nul(field: ir.Field) -> None:
+    """Raise ``SourceError`` for text values SQL cannot hold (PostgreSQL text has no NUL)."""
+    values: list[Any] = []
+    if isinstance(field.type, ir.EnumType):
+        values.extend(field.type.values)
+    values.extend(field.constraints.enum or ())
+    values.append(field.constraints.const)
+    if field.default is not None and field.default.kind == ir.Default.LITERAL:
+        values.append(field.default.value)
+    if any(isinstance(v, str) and "\0" in v for v in values):
+        raise ir.SourceError(
+            field.location,
+            f"field {field.name} has a value containing a NUL character",
+            hint="SQL text cannot hold NUL; remove it from the enum values or default",
+        )
+
+
 def field_checks(field: ir.Field, ctype: ColumnType, dialect: str) -> exp.Expr | None:
     """Return the CHECK condition of ``field`` (conditions joined by AND), or ``None``."""
+    _reject_nul(field)
     col = exp.column(identifier(field.column, dialect, field.location))
     conditions = [c for check in _CHECKS for c in check(col, field, ctype, dialect)]
     if not conditions:
@@ -269,6 +287,7 @@ def default_expression(
     default = field.default
     if default is None:
         return None
+    _reject_nul(field)
     node: exp.Expr | None
     if default.kind == ir.Default.LITERAL:
         if default.value is None:

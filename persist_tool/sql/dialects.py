@@ -59,7 +59,9 @@ _PLAIN_NAME: dict[str, re.Pattern[str]] = {
 }
 
 # Words that cannot be used unquoted as a table or column name. Quoting a word that would
-# have worked unquoted is harmless in all three dialects, so the lists err on the long side.
+# have worked unquoted is harmless in all three dialects, so the lists err on the long side:
+# PostgreSQL's list includes the "cannot be function or type" keywords (``values``, ``time``),
+# which PostgreSQL itself accepts as names but other SQL readers, sqlglot among them, do not.
 _POSTGRES_RESERVED = """
 all analyse analyze and any array as asc asymmetric authorization binary both case cast check
 collate collation column concurrently constraint create cross current_catalog current_date
@@ -70,6 +72,11 @@ localtime localtimestamp natural not notnull null offset on only or order outer 
 placing primary references returning right select session_user similar some symmetric
 system_user table tablesample then to trailing true union unique user using variadic verbose
 when where window with
+between bigint bit boolean char character coalesce dec decimal exists extract float greatest
+grouping inout int integer interval json json_array json_arrayagg json_object json_objectagg
+least national nchar none normalize nullif numeric out overlay position precision real row
+setof smallint substring time timestamp treat trim values varchar xmlattributes xmlconcat
+xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable
 """
 
 _MYSQL_RESERVED = """

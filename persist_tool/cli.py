@@ -131,6 +131,126 @@ def generate_entity(
     )
 
 
+@generate_app.command("migration")
+def generate_migration(
+    to: Annotated[
+        list[Path] | None, typer.Option("--to", help="Current sources (repeatable).")
+    ] = None,
+    from_source: Annotated[
+        list[Path] | None, typer.Option("--from", help="Sources of the previous version.")
+    ] = None,
+    from_lock: Annotated[
+        bool, typer.Option("--from-lock", help="Migrate from the versions the lock records.")
+    ] = False,
+    lock_file: Annotated[
+        Path | None, typer.Option("--lock", help="Lock file (default persist.lock.json).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Migrations directory.")] = None,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option("--rename", help="ENTITY.OLD=NEW field rename, or OLD=NEW entity rename."),
+    ] = None,
+    default: Annotated[
+        list[str] | None,
+        typer.Option("--default", help="ENTITY.FIELD=VALUE for stored rows and records."),
+    ] = None,
+    dialects: Annotated[
+        str | None, typer.Option("--dialects", help="Comma-separated: sqlite,postgres,mysql.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
+    ] = "auto",
+    read_dialect: Annotated[
+        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 and show a diff if out of date.")
+    ] = False,
+) -> None:
+    """Generate migration modules (SQL per dialect and a state upgrade) for changed entities."""
+    from persist_tool import output
+    from persist_tool.migrate import build_migration
+    from persist_tool.sources import display_path
+
+    with _user_errors():
+        built = build_migration(
+            to=to or [],
+            from_sources=from_source or [],
+            from_lock=from_lock,
+            lock_file=lock_file,
+            out=out,
+            renames=rename or [],
+            defaults=default or [],
+            dialects=dialects,
+            fmt=fmt,
+            read_dialect=read_dialect,
+        )
+    label = display_path(built.out_dir)
+    for note in built.result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for path in built.kept:
+        typer.echo(f"{label}/{path}: edited by hand (no generated header): kept", err=True)
+    if check:
+        result = output.compare(built.out_dir, built.files, label=label)
+        if result.differs:
+            typer.echo(result.diff, nl=False)
+            typer.echo(
+                f"{label}: {len(result.changed)} migration(s) out of date;"
+                " run without --check to update",
+                err=True,
+            )
+            raise typer.Exit(1)
+        return
+    result = output.write_files(built.out_dir, built.files)
+    for module in built.result.modules:
+        state = "written" if module.file.path in result.written else "unchanged"
+        flags = "".join(
+            [" (destructive)" if module.destructive else "", " (stub)" if module.stubs else ""]
+        )
+        typer.echo(f"{label}/{module.file.path}: {state}{flags}", err=True)
+    if not built.result.modules:
+        typer.echo("no schema changes that need a migration", err=True)
+
+
+@app.command("lock")
+def lock_command(
+    sources: Annotated[list[Path] | None, typer.Argument(help="Source files.")] = None,
+    lock_file: Annotated[
+        Path | None, typer.Option("--lock", help="Lock file (default persist.lock.json).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
+    ] = "auto",
+    read_dialect: Annotated[
+        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is out of date.")
+    ] = False,
+) -> None:
+    """Record the current schemas in the lock file."""
+    from persist_tool.migrate import update_lock
+
+    with _user_errors():
+        updated = update_lock(
+            sources=sources or [], lock_file=lock_file, fmt=fmt, read_dialect=read_dialect
+        )
+    if check:
+        if updated.changed:
+            typer.echo(
+                f"{updated.label}: out of date (would record {', '.join(updated.recorded)});"
+                " run persist-tool lock",
+                err=True,
+            )
+            raise typer.Exit(1)
+        return
+    if updated.changed:
+        updated.write()
+        typer.echo(f"{updated.label}: recorded {', '.join(updated.recorded)}", err=True)
+    else:
+        typer.echo(f"{updated.label}: up to date", err=True)
+
+
 @app.command("api-version")
 def api_version(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

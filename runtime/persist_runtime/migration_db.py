@@ -250,9 +250,7 @@ def _registry_ddl(d: Dialect) -> str:
     for statement in d.internal_ddl:
         if REGISTRY_TABLE in statement.split("(")[0]:
             return statement
-    raise MigrationError(
-        f"dialect {d.name} has no {REGISTRY_TABLE} table"
-    )  # pragma: no cover
+    raise MigrationError(f"dialect {d.name} has no {REGISTRY_TABLE} table")  # pragma: no cover
 
 
 def _table_exists(cur: Any, d: Dialect, table: str) -> bool:
@@ -343,22 +341,14 @@ def _pending(
                 f" starts there (steps: {', '.join(s.label for s in steps)})"
             )
         starts[entity] = version
-    pending = [
-        s
-        for s in plan.steps
-        if s.entity in starts and s.from_version >= starts[s.entity]
-    ]
+    pending = [s for s in plan.steps if s.entity in starts and s.from_version >= starts[s.entity]]
     return pending, starts
 
 
-def _refuse(
-    pending: Sequence[MigrationStep], d: Dialect, allow_destructive: bool
-) -> None:
+def _refuse(pending: Sequence[MigrationStep], d: Dialect, allow_destructive: bool) -> None:
     """Refuse, before anything runs, steps that are stubs, destructive or lack this dialect."""
     problems = [
-        f"{s.label} is a stub: write it (and drop stub=True) first"
-        for s in pending
-        if s.stub
+        f"{s.label} is a stub: write it (and drop stub=True) first" for s in pending if s.stub
     ]
     if not allow_destructive:
         problems += [f"{s.label} is destructive" for s in pending if s.destructive]
@@ -368,9 +358,7 @@ def _refuse(
         except MigrationError as error:
             problems.append(str(error))
     if problems:
-        raise MigrationError(
-            "cannot apply the migration plan:\n  " + "\n  ".join(problems)
-        )
+        raise MigrationError("cannot apply the migration plan:\n  " + "\n  ".join(problems))
 
 
 def pending_steps(
@@ -467,9 +455,7 @@ def _run_transactional(
         if version >= step.to_version:
             return None
         if version != step.from_version:
-            raise MigrationError(
-                f"{step.label}: the registry moved to v{version} meanwhile"
-            )
+            raise MigrationError(f"{step.label}: the registry moved to v{version} meanwhile")
         for i, statement in enumerate(statements):
             try:
                 cur.execute(statement)
@@ -487,9 +473,7 @@ def _run_transactional(
     return AppliedStep(step, table, len(statements))
 
 
-def _progress(
-    cur: Any, d: Dialect, table: str, step: MigrationStep
-) -> list[tuple[int, int, str]]:
+def _progress(cur: Any, d: Dialect, table: str, step: MigrationStep) -> list[tuple[int, int, str]]:
     ph = d.placeholder
     cur.execute(
         f"SELECT statement_index, to_version, statement_sha256 FROM {PROGRESS_TABLE}"
@@ -530,9 +514,7 @@ def _run_resumable(
     if version >= step.to_version:
         return None
     if version != step.from_version:
-        raise MigrationError(
-            f"{step.label}: the registry moved to v{version} meanwhile"
-        )
+        raise MigrationError(f"{step.label}: the registry moved to v{version} meanwhile")
     first = _resume_point(step, statements, done)
     for i in range(first, len(statements)):
         with _transaction(conn, d) as cur:

@@ -39,9 +39,7 @@ __all__ = [
 
 StateMigration: TypeAlias = Callable[[dict[str, Any]], dict[str, Any]]
 """Upgrade one stored record (the entity's fields as JSON values) by one step."""
-CommandMigration: TypeAlias = Callable[
-    [dict[str, Any]], tuple[str, dict[str, Any], int]
-]
+CommandMigration: TypeAlias = Callable[[dict[str, Any]], tuple[str, dict[str, Any], int]]
 """Map a legacy command's payload to ``(new name, new payload, new payload version)``."""
 
 _DIALECT_ALIASES = {"postgresql": "postgres", "pg": "postgres", "mariadb": "mysql"}
@@ -103,9 +101,7 @@ class MigrationStep:
             return tuple(self.sql[canonical_dialect(dialect)])
         except KeyError:
             have = ", ".join(sorted(self.sql))
-            raise MigrationError(
-                f"{self.label} has no SQL for {dialect} (it has {have})"
-            ) from None
+            raise MigrationError(f"{self.label} has no SQL for {dialect} (it has {have})") from None
 
     def problems(self) -> list[str]:
         """Return what is wrong with the step on its own (types, versions, command keys)."""
@@ -121,9 +117,7 @@ class MigrationStep:
             out.append(f"{self.label}: migrate_state is not callable")
         for dialect, statements in self.sql.items():
             if any(not isinstance(s, str) or not s.strip() for s in statements):
-                out.append(
-                    f"{self.label}: {dialect} SQL holds an empty or non-text statement"
-                )
+                out.append(f"{self.label}: {dialect} SQL holds an empty or non-text statement")
         for key, fn in self.commands.items():
             ok = (
                 isinstance(key, tuple)
@@ -133,13 +127,9 @@ class MigrationStep:
                 and key[1] >= 1
             )
             if not ok:
-                out.append(
-                    f"{self.label}: command key {key!r} is not (name, payload_version)"
-                )
+                out.append(f"{self.label}: command key {key!r} is not (name, payload_version)")
             if not callable(fn):
-                out.append(
-                    f"{self.label}: command migration for {key!r} is not callable"
-                )
+                out.append(f"{self.label}: command migration for {key!r} is not callable")
         return out
 
 
@@ -149,9 +139,7 @@ class MigrationPlanError(MigrationError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(
-            f"invalid migration plan ({len(self.problems)} problem(s)):\n{lines}"
-        )
+        super().__init__(f"invalid migration plan ({len(self.problems)} problem(s)):\n{lines}")
 
 
 def _identity(record: dict[str, Any]) -> dict[str, Any]:
@@ -235,23 +223,17 @@ class MigrationPlan:
         self._current = dict(current or {})
         self._tables = dict(tables or {})
         self._targets = {
-            e: self._current.get(e, c[-1].to_version if c else 0)
-            for e, c in self._chains.items()
+            e: self._current.get(e, c[-1].to_version if c else 0) for e, c in self._chains.items()
         }
         for e, v in self._current.items():
             self._targets.setdefault(e, v)
         self._upgraders = self._build_upgraders()
         self._codes = {
-            e: {
-                code: s
-                for s in c
-                if s.migrate_state and (code := _code_of(s.migrate_state))
-            }
+            e: {code: s for s in c if s.migrate_state and (code := _code_of(s.migrate_state))}
             for e, c in self._chains.items()
         }
         self._commands = {
-            e: tuple((s, s.commands) for s in c if s.commands)
-            for e, c in self._chains.items()
+            e: tuple((s, s.commands) for s in c if s.commands) for e, c in self._chains.items()
         }
 
     @classmethod
@@ -272,9 +254,7 @@ class MigrationPlan:
             chain = self._chains.get(entity, ())
             table: dict[int, StateMigration] = {target: _identity}
             for i, step in enumerate(chain):
-                fns = [
-                    s.migrate_state for s in chain[i:] if s.migrate_state is not None
-                ]
+                fns = [s.migrate_state for s in chain[i:] if s.migrate_state is not None]
                 table[step.from_version] = _compose(fns)
             out[entity] = table
         return out
@@ -300,9 +280,7 @@ class MigrationPlan:
         try:
             return self._targets[entity]
         except KeyError:
-            raise MigrationError(
-                f"the migration plan knows no entity {entity!r}"
-            ) from None
+            raise MigrationError(f"the migration plan knows no entity {entity!r}") from None
 
     def table_for(self, step: MigrationStep) -> str:
         """Return the table ``step`` migrates (its own, else the plan's ``tables``)."""
@@ -377,24 +355,16 @@ class MigrationPlan:
             f" (steps start at versions {', '.join(map(str, starts))})"
         )
 
-    def _step_failure(
-        self, entity: str, from_version: int, error: Exception
-    ) -> MigrationError:
+    def _step_failure(self, entity: str, from_version: int, error: Exception) -> MigrationError:
         step = self._failed_step(entity, error.__traceback__)
         where = step.label if step is not None else f"{entity} from v{from_version}"
         if isinstance(error, MigrationError) and step is None:
             return error
         if isinstance(error, NotImplementedError) or (step is not None and step.stub):
-            return MigrationError(
-                f"{where}: the state migration is not written yet: {error}"
-            )
-        return MigrationError(
-            f"{where}: migrate_state failed: {type(error).__name__}: {error}"
-        )
+            return MigrationError(f"{where}: the state migration is not written yet: {error}")
+        return MigrationError(f"{where}: migrate_state failed: {type(error).__name__}: {error}")
 
-    def _failed_step(
-        self, entity: str, tb: TracebackType | None
-    ) -> MigrationStep | None:
+    def _failed_step(self, entity: str, tb: TracebackType | None) -> MigrationStep | None:
         codes = self._codes.get(entity, {})
         while tb is not None:
             step = codes.get(tb.tb_frame.f_code)
@@ -431,9 +401,7 @@ class MigrationPlan:
             seen: set[tuple[str, int]] = set()
             while (key := (current[0], current[2])) in migrations:
                 if key in seen:
-                    raise MigrationError(
-                        f"{step.label}: command migrations loop at {key!r}"
-                    )
+                    raise MigrationError(f"{step.label}: command migrations loop at {key!r}")
                 seen.add(key)
                 try:
                     result = migrations[key](current[1])
@@ -469,9 +437,7 @@ class MigrationPlan:
         """
         from .migration_db import apply_plan
 
-        return apply_plan(
-            self, store, baseline=baseline, allow_destructive=allow_destructive
-        )
+        return apply_plan(self, store, baseline=baseline, allow_destructive=allow_destructive)
 
     def __repr__(self) -> str:
         return f"MigrationPlan({len(self._steps)} steps for {', '.join(self._chains) or 'none'})"
@@ -493,9 +459,7 @@ def _command_result(step: MigrationStep, key: tuple[str, int], result: Any) -> A
     return result
 
 
-def _chain_problems(
-    entity: str, chain: Sequence[MigrationStep], current: int | None
-) -> list[str]:
+def _chain_problems(entity: str, chain: Sequence[MigrationStep], current: int | None) -> list[str]:
     """Return what breaks ``entity``'s chain (sorted by version): gaps, overlaps, overshoot."""
     out: list[str] = []
     for prev, step in itertools.pairwise(chain):

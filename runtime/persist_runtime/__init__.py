@@ -6,6 +6,7 @@ Its public API is versioned by ``API_VERSION``; a major change breaks generated 
 from __future__ import annotations
 
 from ._unset import UNSET, Unset
+from .compat import CompatFinding, check_journal, check_snapshot
 from .errors import (
     ConflictError,
     Issue,
@@ -81,4 +82,8 @@ __all__ = [
     "MigrationPlan",
     "MigrationPlanError",
     "MigrationStep",
+    # compat checks of stored files
+    "CompatFinding",
+    "check_journal",
+    "check_snapshot",
 ]

@@ -239,11 +239,15 @@ def _entity(
             )
             for index_name, cols, index_unique in indexes
         ),
-        doc=_doc(view)
-        or (_doc(merge([node.workspace.root])) if node.pointer.count("/") <= 2 else None),
+        doc=_doc(view) or (_doc(merge([node.workspace.root])) if _is_root(node) else None),
         location=node.location(),
         extra=extra,
     )
+
+
+def _is_root(node: SchemaNode) -> bool:
+    """Whether ``node`` is the root schema or the object alternative picked from it."""
+    return node.pointer == "" or node.pointer.startswith(("/oneOf/", "/anyOf/"))
 
 
 def _replace(f: ir.Field, **changes: Any) -> ir.Field:

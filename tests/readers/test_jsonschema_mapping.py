@@ -294,3 +294,10 @@ def test_entity_selection_prefers_marked_then_root_then_definitions(tmp_path: Pa
     assert [e.name for e in _schema(tmp_path, marked).entities] == ["A"]
     chosen = _schema(tmp_path, with_root, entities=("A", "Thing"))
     assert [e.name for e in chosen.entities] == ["A", "Thing"]
+
+
+def test_definition_entities_do_not_borrow_the_root_description(tmp_path: Path) -> None:
+    obj = {"type": "object", "properties": {"a": {"type": "string"}}}
+    doc = {"description": "The file.", "$defs": {"A": obj, "B": {**obj, "title": "Bee"}}}
+    a, b = _schema(tmp_path, doc).entities
+    assert (a.doc, b.doc) == (None, "Bee")

@@ -219,28 +219,21 @@ def schema_before(recorded: lock.Lock, new: ir.Schema) -> ir.Schema:
     same migration; an entity changed without a bump, or older than the lock, is an error.
     Entities only the lock has are kept (they are dropped, or renamed in ``new``).
     """
-    entities: list[ir.Entity] = []
-    current = {e.name: e for e in new.entities}
-    for name, history in recorded.entities.items():
-        if not history:
-            continue
-        entity = current.get(name)
-        latest = history[-1].entity
-        if entity is None or entity.schema_version > latest.schema_version:
-            entities.append(latest)
+    for entity in new.entities:
+        history = recorded.entities.get(entity.name, ())
+        if not history or entity.schema_version > history[-1].schema_version:
             continue
         same = next((v for v in history if v.schema_version == entity.schema_version), None)
         if same is None:
             raise ir.SourceError(
                 entity.location,
-                f"{name} is at schema version {entity.schema_version} but the lock records"
-                f" up to {latest.schema_version}",
+                f"{entity.name} is at schema version {entity.schema_version} but the lock"
+                f" records up to {history[-1].schema_version}",
                 "check out the newer source, or regenerate the lock",
             )
         if same.fingerprint != entity.fingerprint():
             raise lock.LockConflict([(entity, same)])
-        entities.append(recorded.previous(name, entity.schema_version) or same.entity)
-    return ir.Schema(tuple(entities), "persist.lock.json")
+    return recorded.previous_schema(new)
 
 
 def existing_modules(

@@ -1,0 +1,460 @@
+"""Run generated migrations against real databases holding the Chinook data.
+
+A *scenario* is a chain of schema versions of some Chinook entities (the IR the DDL reader
+makes of ``Chinook_MySql.schema.sql``, edited in Python). For each step the migration is
+generated with ``persist_tool.migrate.plan_migration`` (the function behind ``generate
+migration``) and written as a real module; the entity packages of the first and last
+versions are generated with the entity emitter. Then, per dialect:
+
+1. a private copy of the loaded Chinook database is opened (SQLite: ``backup`` of an
+   in-memory template; PostgreSQL: ``CREATE DATABASE .. TEMPLATE``; MariaDB: the tables
+   copied from a template database);
+2. the v1 store adopts the tables and writes a snapshot of the scenario's entities;
+3. ``MigrationPlan.apply`` runs the generated SQL;
+4. the **dual-path check**: the rows read back through the last version's store equal the
+   snapshot records upgraded by the generated ``migrate_state`` functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import sqlite3
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from persist_runtime import MigrationPlan, MigrationStep, Store, read_snapshot
+
+from persist_tool import ir
+from persist_tool.emit.entity import render_package
+from persist_tool.migrate import plan_migration
+from tests import dbs
+from tests.test_sql_databases import (
+    MysqlDatabase,
+    PostgresDatabase,
+    SqliteDatabase,
+    load_corpus,
+    read_schema,
+)
+
+CORPUS_KEY = "chinook-mysql"
+"""Chinook's MySQL script: 32-bit INT keys, so integer widening is a real change."""
+
+Transform = Callable[[ir.Schema], ir.Schema]
+
+
+# --------------------------------------------------------------------------- IR edits
+
+
+def entity_of(schema: ir.Schema, name: str) -> ir.Entity:
+    return schema.get_entity(name)
+
+
+def replace_entity(schema: ir.Schema, entity_name: str, **changes: Any) -> ir.Schema:
+    """Return ``schema`` with entity ``name`` changed (``dataclasses.replace`` arguments)."""
+    return dataclasses.replace(
+        schema,
+        entities=tuple(
+            dataclasses.replace(e, **changes) if e.name == entity_name else e for e in schema.entities
+        ),
+    )
+
+
+def edit_field(schema: ir.Schema, entity: str, field_name: str, **changes: Any) -> ir.Schema:
+    """Return ``schema`` with one field changed."""
+    e = schema.get_entity(entity)
+    fields = tuple(
+        dataclasses.replace(f, **changes) if f.name == field_name else f for f in e.fields
+    )
+    return replace_entity(schema, entity, fields=fields)
+
+
+def edit_constraints(schema: ir.Schema, entity: str, name: str, **changes: Any) -> ir.Schema:
+    f = schema.get_entity(entity).get_field(name)
+    return edit_field(
+        schema, entity, name, constraints=dataclasses.replace(f.constraints, **changes)
+    )
+
+
+def add_field(schema: ir.Schema, entity: str, new: ir.Field) -> ir.Schema:
+    e = schema.get_entity(entity)
+    return replace_entity(schema, entity, fields=(*e.fields, new))
+
+
+def drop_field(schema: ir.Schema, entity: str, name: str) -> ir.Schema:
+    e = schema.get_entity(entity)
+    return replace_entity(schema, entity, fields=tuple(f for f in e.fields if f.name != name))
+
+
+def bump_changed(
+    before: ir.Schema, after: ir.Schema, renames: Sequence[str] = ()
+) -> ir.Schema:
+    """Give every entity that changed (or was renamed) the next schema version."""
+    old = {e.name: e for e in before.entities}
+    new_to_old = {r.split("=")[1]: r.split("=")[0] for r in renames if "." not in r}
+    out = []
+    for e in after.entities:
+        prev = old.get(e.name) or old.get(new_to_old.get(e.name, ""))
+        if prev is not None and prev.fingerprint() != dataclasses.replace(
+            e, schema_version=prev.schema_version
+        ).fingerprint():
+            e = dataclasses.replace(e, schema_version=prev.schema_version + 1)
+        out.append(e)
+    return dataclasses.replace(after, entities=tuple(out))
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class Version:
+    """One step of a scenario: how the schema changes and the options passed."""
+
+    transform: Transform
+    renames: tuple[str, ...] = ()
+    defaults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A chain of versions of some Chinook entities."""
+
+    name: str
+    entities: tuple[str, ...]
+    versions: tuple[Version, ...]
+    destructive: bool = False
+    """Some rows or columns are dropped on purpose (row counts are not compared)."""
+    kinds: tuple[str, ...] = ()
+    """The change kinds the generated migrations must contain (checked)."""
+
+
+@dataclass
+class Prepared:
+    """A scenario's schemas, generated entity packages and migration steps."""
+
+    scenario: Scenario
+    schemas: list[ir.Schema]
+    first: ModuleType
+    last: ModuleType
+    steps: list[MigrationStep]
+    modules: list[Path]
+    change_kinds: set[str] = field(default_factory=set)
+    entity_renames: dict[str, str] = field(default_factory=dict)
+    sql: dict[str, list[str]] = field(default_factory=dict)
+
+    def plan(self) -> MigrationPlan:
+        return MigrationPlan(self.steps)
+
+
+def base_schema(corpus: Path, names: Sequence[str]) -> ir.Schema:
+    schema = read_schema(corpus, CORPUS_KEY)
+    return ir.Schema(tuple(e for e in schema.entities if e.name in names), "chinook")
+
+
+def _import_package(root: Path, name: str) -> ModuleType:
+    sys.path.insert(0, str(root))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(root))
+
+
+_PACKAGES: dict[tuple[str, ...], ModuleType] = {}
+
+
+def generate_package(schema: ir.Schema, root: Path, name: str) -> ModuleType:
+    """Render the entity package of ``schema`` into ``root/name`` and import it.
+
+    Packages are cached by the entities' fingerprints: scenarios starting from the same
+    Chinook entities share their first version's package.
+    """
+    key = tuple(e.fingerprint() for e in schema.entities)
+    if key in _PACKAGES:
+        return _PACKAGES[key]
+    _PACKAGES[key] = _render(schema, root, name)
+    return _PACKAGES[key]
+
+
+def _render(schema: ir.Schema, root: Path, name: str) -> ModuleType:
+    files = render_package(schema, source="chinook", source_hash="0" * 64, dialects=dbs_dialects())
+    package = root / name
+    package.mkdir(parents=True)
+    for f in files:
+        (package / f.path).write_text(f.text, encoding="utf-8")
+    return _import_package(root, name)
+
+
+def dbs_dialects() -> tuple[str, ...]:
+    return ("sqlite", "postgres", "mysql")
+
+
+def prepare(scenario: Scenario, corpus: Path, root: Path) -> Prepared:
+    """Generate the scenario's versions, entity packages and migration modules."""
+    schemas = [base_schema(corpus, scenario.entities)]
+    tag = f"{scenario.name}_{uuid.uuid4().hex[:6]}"
+    migrations = root / f"mig_{tag}"
+    migrations.mkdir(parents=True)
+    (migrations / "__init__.py").write_text("", encoding="utf-8")
+    steps: list[MigrationStep] = []
+    paths: list[Path] = []
+    kinds: set[str] = set()
+    renamed: dict[str, str] = {}
+    sql: dict[str, list[str]] = {}
+    for version in scenario.versions:
+        before = schemas[-1]
+        after = bump_changed(before, version.transform(before), version.renames)
+        result = plan_migration(
+            before,
+            after,
+            renames=version.renames,
+            defaults=version.defaults,
+            source=f"scenarios/{scenario.name}",
+            source_hash="0" * 64,
+        )
+        kinds |= {c.kind for c in result.changes}
+        for c in result.changes:
+            if c.kind == "rename_entity":
+                renamed[c.old_name] = c.new_name  # type: ignore[attr-defined]
+        for module in result.modules:
+            path = migrations / module.file.path
+            path.write_text(module.file.text, encoding="utf-8")
+            paths.append(path)
+            loaded = _import_package(root, f"mig_{tag}.{path.stem}")
+            steps.append(loaded.STEP)
+            for d, statements in loaded.STEP.sql.items():
+                sql.setdefault(d, []).extend(statements)
+        schemas.append(after)
+    first = generate_package(schemas[0], root, f"v1_{tag}")
+    last = generate_package(schemas[-1], root, f"vn_{tag}")
+    missing = set(scenario.kinds) - kinds
+    assert not missing, f"{scenario.name}: the diff has no {missing} ({kinds})"
+    return Prepared(scenario, schemas, first, last, steps, paths, kinds, renamed, sql)
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def _unavailable(what: str, error: BaseException) -> None:
+    message = f"{what} unreachable: {error}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set: database tests must run, not skip)")
+    pytest.skip(message)
+
+
+class Template:
+    """A database of one dialect with Chinook loaded, copied for every scenario."""
+
+    dialect = ""
+
+    @contextmanager
+    def copy(self, tables: Sequence[str]) -> Iterator[Any]:
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        """Drop the template."""
+
+
+class SqliteTemplate(Template):
+    dialect = "sqlite"
+
+    def __init__(self, corpus: Path) -> None:
+        self.conn = sqlite3.connect(":memory:")
+        load_corpus(SqliteDatabase(self.conn), corpus, CORPUS_KEY)
+        self.conn.commit()
+
+    @contextmanager
+    def copy(self, tables: Sequence[str]) -> Iterator[Any]:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.backup(conn)
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresTemplate(Template):
+    dialect = "postgres"
+
+    def __init__(self, corpus: Path) -> None:
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        self.psycopg = psycopg
+        self.make = make_conninfo
+        try:
+            self.admin = psycopg.connect(dbs.POSTGRES_DSN, autocommit=True, connect_timeout=5)
+        except Exception as error:
+            _unavailable(f"PostgreSQL at {dbs.POSTGRES_DSN}", error)
+        self.name = dbs.unique_name("pt_tmpl")
+        self.admin.execute(f'CREATE DATABASE "{self.name}"')
+        with psycopg.connect(make_conninfo(dbs.POSTGRES_DSN, dbname=self.name)) as conn:
+            load_corpus(PostgresDatabase(conn), corpus, CORPUS_KEY)
+            conn.commit()
+
+    @contextmanager
+    def copy(self, tables: Sequence[str]) -> Iterator[Any]:
+        name = dbs.unique_name("pt_mig")
+        self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
+        conn = self.psycopg.connect(self.make(dbs.POSTGRES_DSN, dbname=name))
+        try:
+            yield conn
+        finally:
+            conn.close()
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    def close(self) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        self.admin.close()
+
+
+class MysqlTemplate(Template):
+    dialect = "mysql"
+
+    def __init__(self, corpus: Path) -> None:
+        import pymysql
+
+        self.pymysql = pymysql
+        self.params = dbs._mysql_params(dbs.MYSQL_DSN)
+        try:
+            self.admin = pymysql.connect(
+                host=self.params["host"],
+                port=self.params["port"],
+                user=self.params["user"],
+                password=self.params["password"],
+                autocommit=True,
+                connect_timeout=5,
+            )
+        except Exception as error:
+            _unavailable(f"MariaDB at {dbs.MYSQL_DSN}", error)
+        self.name = dbs.unique_name("pt_tmpl")
+        self.run(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4")
+        conn = self.connect(self.name)
+        try:
+            load_corpus(MysqlDatabase(conn), corpus, CORPUS_KEY)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def run(self, statement: str) -> None:
+        with self.admin.cursor() as cur:
+            cur.execute(statement)
+
+    def connect(self, database: str) -> Any:
+        return self.pymysql.connect(
+            host=self.params["host"],
+            port=self.params["port"],
+            user=self.params["user"],
+            password=self.params["password"],
+            database=database,
+            charset="utf8mb4",
+        )
+
+    @contextmanager
+    def copy(self, tables: Sequence[str]) -> Iterator[Any]:
+        name = dbs.unique_name("pt_mig")
+        self.run(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        for t in tables:  # LIKE copies columns, keys and checks (not foreign keys)
+            self.run(f"CREATE TABLE `{name}`.`{t}` LIKE `{self.name}`.`{t}`")
+            self.run(f"INSERT INTO `{name}`.`{t}` SELECT * FROM `{self.name}`.`{t}`")
+        conn = self.connect(name)
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            conn.close()
+            self.run(f"DROP DATABASE IF EXISTS `{name}`")
+
+    def close(self) -> None:
+        self.run(f"DROP DATABASE IF EXISTS `{self.name}`")
+        self.admin.close()
+
+
+TEMPLATES: dict[str, type[Template]] = {
+    "sqlite": SqliteTemplate,
+    "postgres": PostgresTemplate,
+    "mysql": MysqlTemplate,
+}
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _key(spec: Any, entity: Any) -> tuple[Any, ...]:
+    return tuple(getattr(entity, k) for k in spec.primary_key)
+
+
+@dataclass
+class Outcome:
+    """What one scenario did to one database."""
+
+    counts_before: dict[str, int]
+    counts_after: dict[str, int]
+    tables_after: set[str]
+    compared: int
+
+
+def _table_names(store: Store, specs: Sequence[Any]) -> set[str]:
+    out = set()
+    with store.transaction() as cur:
+        for spec in specs:
+            cur.execute(store.dialect.table_exists, (spec.table,))
+            if cur.fetchall():
+                out.add(spec.table)
+    return out
+
+
+def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
+    """Migrate ``conn`` through the scenario and check both paths agree."""
+    v1_specs = list(prepared.first.ENTITIES)
+    vn_specs = list(prepared.last.ENTITIES)
+    before = Store.connect(conn, dialect)
+    for spec in v1_specs:
+        before.ensure(spec)
+    counts_before = {s.name: before.count(s) for s in v1_specs}
+    snapshot_path = tmp / f"{prepared.scenario.name}-{dialect}.json"
+    before.snapshot(str(snapshot_path))
+    plan = prepared.plan()
+    plan.apply(before)
+    after = Store.connect(conn, dialect)
+    for spec in vn_specs:
+        after.ensure(spec)
+    counts_after = {s.name: after.count(s) for s in vn_specs}
+    by_name = {s.name: s for s in vn_specs}
+    expected: dict[str, list[Any]] = {name: [] for name in by_name}
+    for record in read_snapshot(str(snapshot_path)).records:
+        name = record.entity
+        while name in prepared.entity_renames:
+            name = prepared.entity_renames[name]
+        if name not in by_name:
+            continue  # the entity was dropped
+        fields = (
+            plan.upgrade_record(name, dict(record.fields), record.schema_version)
+            if plan.has_path(name, record.schema_version)
+            else dict(record.fields)
+        )
+        expected[name].append(by_name[name].from_record(fields))
+    compared = 0
+    for name, spec in by_name.items():
+        actual = sorted(after.list(spec), key=lambda e, s=spec: _key(s, e))
+        wanted = sorted(expected[name], key=lambda e, s=spec: _key(s, e))
+        assert len(actual) == len(wanted), f"{name}: {len(actual)} rows, {len(wanted)} records"
+        for got, want in zip(actual, wanted, strict=True):
+            assert got == want, f"{name} {_key(spec, got)}: database {got!r} != record {want!r}"
+        compared += len(actual)
+    tables = _table_names(after, [*v1_specs, *vn_specs])
+    return Outcome(counts_before, counts_after, tables, compared)

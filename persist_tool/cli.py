@@ -251,6 +251,75 @@ def lock_command(
         typer.echo(f"{updated.label}: up to date", err=True)
 
 
+@app.command("compat-check")
+def compat_check(
+    sources: Annotated[list[Path] | None, typer.Argument(help="Source files.")] = None,
+    lock_file: Annotated[
+        Path | None, typer.Option("--lock", help="Lock file (default persist.lock.json).")
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Check against the schemas at this git commit."),
+    ] = None,
+    migrations: Annotated[
+        Path | None, typer.Option("--migrations", help="Migrations directory.")
+    ] = None,
+    snapshot: Annotated[
+        list[Path] | None, typer.Option("--snapshot", help="Snapshot file (repeatable).")
+    ] = None,
+    journal: Annotated[
+        list[Path] | None, typer.Option("--journal", help="JSONL journal file (repeatable).")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="backward (default), forward or full.")
+    ] = None,
+    transitive: Annotated[
+        bool, typer.Option("--transitive", help="Check against every recorded version.")
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text, json, markdown, sarif or github.")
+    ] = "text",
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="error (default), warning or info.")
+    ] = None,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="Print the rule catalog and exit.")
+    ] = False,
+) -> None:
+    """Check schema changes, migrations, snapshots and journals for compatibility."""
+    from persist_tool.compat.check import options_from_config, run_check
+    from persist_tool.config import load_config
+    from persist_tool.emit.reports import REPORTERS
+    from persist_tool.rules import format_catalog
+
+    if list_rules:
+        typer.echo(format_catalog(), nl=False)
+        return
+    with _user_errors():
+        if fmt not in REPORTERS:
+            raise ir.SourceError(
+                None, f"unknown --format {fmt!r}", f"choose from: {', '.join(REPORTERS)}"
+            )
+        options = options_from_config(
+            load_config(),
+            sources=sources or (),
+            lock_file=lock_file,
+            against=against,
+            migrations=migrations,
+            snapshots=snapshot or (),
+            journals=journal or (),
+            mode=mode,
+            transitive=transitive,
+            fail_on=fail_on,
+        )
+        report = run_check(options)
+    _warn(report.warnings)
+    colour = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    typer.echo(REPORTERS[fmt](report, colour=colour), nl=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
 @app.command("api-version")
 def api_version(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -63,7 +63,8 @@ def replace_entity(schema: ir.Schema, entity_name: str, **changes: Any) -> ir.Sc
     return dataclasses.replace(
         schema,
         entities=tuple(
-            dataclasses.replace(e, **changes) if e.name == entity_name else e for e in schema.entities
+            dataclasses.replace(e, **changes) if e.name == entity_name else e
+            for e in schema.entities
         ),
     )
 
@@ -94,18 +95,18 @@ def drop_field(schema: ir.Schema, entity: str, name: str) -> ir.Schema:
     return replace_entity(schema, entity, fields=tuple(f for f in e.fields if f.name != name))
 
 
-def bump_changed(
-    before: ir.Schema, after: ir.Schema, renames: Sequence[str] = ()
-) -> ir.Schema:
+def bump_changed(before: ir.Schema, after: ir.Schema, renames: Sequence[str] = ()) -> ir.Schema:
     """Give every entity that changed (or was renamed) the next schema version."""
     old = {e.name: e for e in before.entities}
     new_to_old = {r.split("=")[1]: r.split("=")[0] for r in renames if "." not in r}
     out = []
     for e in after.entities:
         prev = old.get(e.name) or old.get(new_to_old.get(e.name, ""))
-        if prev is not None and prev.fingerprint() != dataclasses.replace(
-            e, schema_version=prev.schema_version
-        ).fingerprint():
+        if (
+            prev is not None
+            and prev.fingerprint()
+            != dataclasses.replace(e, schema_version=prev.schema_version).fingerprint()
+        ):
             e = dataclasses.replace(e, schema_version=prev.schema_version + 1)
         out.append(e)
     return dataclasses.replace(after, entities=tuple(out))
@@ -418,25 +419,27 @@ def _table_names(store: Store, specs: Sequence[Any]) -> set[str]:
     return out
 
 
-def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
-    """Migrate ``conn`` through the scenario and check both paths agree."""
-    v1_specs = list(prepared.first.ENTITIES)
-    vn_specs = list(prepared.last.ENTITIES)
-    before = Store.connect(conn, dialect)
-    for spec in v1_specs:
-        before.ensure(spec)
-    counts_before = {s.name: before.count(s) for s in v1_specs}
-    snapshot_path = tmp / f"{prepared.scenario.name}-{dialect}.json"
-    before.snapshot(str(snapshot_path))
-    plan = prepared.plan()
-    plan.apply(before)
+def snapshot_first(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> tuple[Store, Path]:
+    """Adopt the tables with the first version's store and snapshot them."""
+    store = Store.connect(conn, dialect)
+    for spec in prepared.first.ENTITIES:
+        store.ensure(spec)
+    path = tmp / f"{prepared.scenario.name}-{dialect}.json"
+    store.snapshot(str(path))
+    return store, path
+
+
+def check_dual_path(
+    prepared: Prepared, plan: MigrationPlan, conn: Any, dialect: str, snapshot: Path
+) -> tuple[Store, int]:
+    """Assert rows read back through the last version == snapshot records upgraded."""
     after = Store.connect(conn, dialect)
-    for spec in vn_specs:
+    specs = list(prepared.last.ENTITIES)
+    for spec in specs:
         after.ensure(spec)
-    counts_after = {s.name: after.count(s) for s in vn_specs}
-    by_name = {s.name: s for s in vn_specs}
+    by_name = {s.name: s for s in specs}
     expected: dict[str, list[Any]] = {name: [] for name in by_name}
-    for record in read_snapshot(str(snapshot_path)).records:
+    for record in read_snapshot(str(snapshot)).records:
         name = record.entity
         while name in prepared.entity_renames:
             name = prepared.entity_renames[name]
@@ -456,5 +459,18 @@ def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
         for got, want in zip(actual, wanted, strict=True):
             assert got == want, f"{name} {_key(spec, got)}: database {got!r} != record {want!r}"
         compared += len(actual)
+    return after, compared
+
+
+def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
+    """Migrate ``conn`` through the scenario and check both paths agree."""
+    before, snapshot = snapshot_first(prepared, conn, dialect, tmp)
+    v1_specs = list(prepared.first.ENTITIES)
+    counts_before = {s.name: before.count(s) for s in v1_specs}
+    plan = prepared.plan()
+    plan.apply(before)
+    after, compared = check_dual_path(prepared, plan, conn, dialect, snapshot)
+    vn_specs = list(prepared.last.ENTITIES)
+    counts_after = {s.name: after.count(s) for s in vn_specs}
     tables = _table_names(after, [*v1_specs, *vn_specs])
     return Outcome(counts_before, counts_after, tables, compared)

@@ -30,7 +30,9 @@ def _add_country(s: ir.Schema) -> ir.Schema:
 
 def _rename_composer(s: ir.Schema) -> ir.Schema:
     # Declared in the source, as RenamedFrom("composer") would.
-    return edit_field(s, "Track", "composer", name="writer", column="Writer", renamed_from=("composer",))
+    return edit_field(
+        s, "Track", "composer", name="writer", column="Writer", renamed_from=("composer",)
+    )
 
 
 def _genre_default(s: ir.Schema) -> ir.Schema:
@@ -72,7 +74,9 @@ def _add_review(s: ir.Schema) -> ir.Schema:
 
 
 def _drop_playlist_track(s: ir.Schema) -> ir.Schema:
-    return dataclasses.replace(s, entities=tuple(e for e in s.entities if e.name != "PlaylistTrack"))
+    return dataclasses.replace(
+        s, entities=tuple(e for e in s.entities if e.name != "PlaylistTrack")
+    )
 
 
 def _rename_media_type(s: ir.Schema) -> ir.Schema:

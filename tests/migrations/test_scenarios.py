@@ -48,7 +48,9 @@ def _params() -> list[Any]:
     for scenario in SCENARIOS:
         for dialect in DIALECTS:
             marks = [] if dialect == "sqlite" else [pytest.mark.db]
-            out.append(pytest.param(scenario, dialect, marks=marks, id=f"{scenario.name}-{dialect}"))
+            out.append(
+                pytest.param(scenario, dialect, marks=marks, id=f"{scenario.name}-{dialect}")
+            )
     return out
 
 

@@ -36,6 +36,7 @@ from persist_runtime import MigrationPlan, MigrationStep, Store, read_snapshot
 from persist_tool import ir
 from persist_tool.emit.entity import render_package
 from persist_tool.migrate import plan_migration
+from persist_tool.readers import ReadOptions, get_reader
 from tests import dbs
 from tests.test_sql_databases import (
     MysqlDatabase,
@@ -135,6 +136,8 @@ class Scenario:
     """Some rows or columns are dropped on purpose (row counts are not compared)."""
     kinds: tuple[str, ...] = ()
     """The change kinds the generated migrations must contain (checked)."""
+    base: str = "chinook"
+    """``chinook`` (the corpus schema) or ``shop`` (``fixtures/shop/shop.sql``)."""
 
 
 @dataclass
@@ -155,9 +158,17 @@ class Prepared:
         return MigrationPlan(self.steps)
 
 
-def base_schema(corpus: Path, names: Sequence[str]) -> ir.Schema:
-    schema = read_schema(corpus, CORPUS_KEY)
-    return ir.Schema(tuple(e for e in schema.entities if e.name in names), "chinook")
+SHOP = Path(__file__).resolve().parents[2] / "fixtures" / "shop" / "shop.sql"
+
+
+def base_schema(corpus: Path, names: Sequence[str], base: str = "chinook") -> ir.Schema:
+    """Return the named entities of the Chinook corpus schema or of the shop fixture."""
+    if base == "shop":
+        options = ReadOptions(path=SHOP, display="fixtures/shop/shop.sql", read_dialect="sqlite")
+        schema = get_reader("ddl")(SHOP.read_text(encoding="utf-8"), options).schema
+    else:
+        schema = read_schema(corpus, CORPUS_KEY)
+    return ir.Schema(tuple(e for e in schema.entities if e.name in names), base)
 
 
 def _import_package(root: Path, name: str) -> ModuleType:
@@ -199,7 +210,7 @@ def dbs_dialects() -> tuple[str, ...]:
 
 def prepare(scenario: Scenario, corpus: Path, root: Path) -> Prepared:
     """Generate the scenario's versions, entity packages and migration modules."""
-    schemas = [base_schema(corpus, scenario.entities)]
+    schemas = [base_schema(corpus, scenario.entities, scenario.base)]
     tag = f"{scenario.name}_{uuid.uuid4().hex[:6]}"
     migrations = root / f"mig_{tag}"
     migrations.mkdir(parents=True)

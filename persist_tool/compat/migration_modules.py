@@ -1,10 +1,11 @@
 """The migrations directory as compat-check sees it: loaded steps, their chains and stubs.
 
 Migration modules (``migrations/<entity>_v<from>_to_v<to>.py``) are the project's own
-generated code, reviewed and committed like any other module; compat-check imports each one
-from its file (``importlib``, a private module name, nothing added to ``sys.path``) to read
-its ``STEP``. A module that does not import, or has no ``MigrationStep`` called ``STEP``, is
-an input error naming the file and line.
+generated code, reviewed and committed like any other module; compat-check executes each one
+from its file (compiled in memory under a private module name: nothing is added to
+``sys.path`` and no bytecode is written beside it) to read its ``STEP``. A module that
+does not import, or has no ``MigrationStep`` called ``STEP``, is an input error naming the
+file and line.
 
 Besides the step, each module is read as text for what a person still has to do
 (``# stub:`` comments, a ``migrate_state`` that raises ``NotImplementedError``) and for the
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import itertools
 import sys
 import traceback
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +90,7 @@ def _load(path: Path) -> LoadedStep:
             ir.Location(shown, error.lineno or 0, error.offset or 0),
             f"migration module does not parse: {error.msg}",
         ) from None
-    step = _import_step(path, shown)
+    step = _import_step(path, text, shown)
     return LoadedStep(
         step=step,
         file=shown,
@@ -99,16 +100,16 @@ def _load(path: Path) -> LoadedStep:
     )
 
 
-def _import_step(path: Path, shown: str) -> MigrationStep:
+def _import_step(path: Path, text: str, shown: str) -> MigrationStep:
+    """Execute the module's source (compiled here: no bytecode is written beside it)."""
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     name = f"_persist_compat_migration_{digest}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ir.SourceError(ir.Location(shown), "cannot import migration module")
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
     sys.modules[name] = module  # dataclasses and typing look modules up while executing
     try:
-        spec.loader.exec_module(module)
+        code = compile(text, str(path), "exec")
+        exec(code, module.__dict__)
     except Exception as error:
         line = _line_in(error, path)
         raise ir.SourceError(

@@ -12,7 +12,14 @@ from typing import Any
 from persist_tool import ir
 from persist_tool.emit import types as ty
 from persist_tool.emit.model import CommandPlan, EntityPlan, EnumPlan, FieldPlan
-from persist_tool.emit.pycode import LINE_LENGTH, call, docstring, py_literal, py_str
+from persist_tool.emit.pycode import (
+    LINE_LENGTH,
+    call,
+    docstring,
+    py_literal,
+    py_str,
+    wrapped_literal,
+)
 
 __all__ = [
     "command_class",
@@ -176,12 +183,15 @@ def _payload_reader(
     ``patch`` (every field optional, absent means ``UNSET``) or ``record`` (every field
     present).
     """
-    keys = py_literal(sorted(fp.key for fp in fps)) if fps else "[]"
     lines = [
         "        issues: list[Issue] = []",
         '        data = _p.expect_object(payload, "", issues)',
     ]
-    known = f"frozenset({keys})" if fps else "frozenset()"
+    # Laid out for the exploded call (level 3); when the whole call fits on one line, so
+    # does this argument.
+    known = (
+        wrapped_literal("frozenset", sorted(fp.key for fp in fps), 3, ",") if fps else "frozenset()"
+    )
     lines.append(call("_p.check_keys", ["data", known, '""', "issues"], 2))
     for fp in fps:
         key = py_str(fp.key)
@@ -395,7 +405,8 @@ def record_functions(plan: EntityPlan) -> list[str]:
     plain = plan.user_class is not None and plan.user_class[2] == "plain"
     build = f"_new_{plan.var}" if plain else e.name
     reader = _payload_reader(plan.fields, plan, cls_name=build, mode="record", entity_label=e.name)
-    reader = [line[4:] for line in reader]
+    # One level less than in a class body; an element may hold several lines.
+    reader = ["\n".join(part[4:] for part in line.split("\n")) for line in reader]
     return [
         _lines(
             f"def {plan.var}_to_record({plan.var}: {e.name}) -> dict[str, Any]:",

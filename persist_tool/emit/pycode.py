@@ -16,11 +16,13 @@ __all__ = [
     "LINE_LENGTH",
     "call",
     "docstring",
+    "hugging_call",
     "indent",
     "long_string",
     "py_literal",
     "py_str",
     "statement",
+    "wrapped_literal",
 ]
 
 LINE_LENGTH = 88
@@ -51,8 +53,9 @@ def _escape_char(ch: str) -> str:
 def py_str(text: str) -> str:
     """Return a string literal for ``text`` as black would quote it."""
     body = "".join(_escape_char(ch) for ch in text)
-    if '"' in body and "'" not in body:
-        return "'" + body + "'"
+    # black keeps double quotes unless they need more escapes than single quotes would.
+    if body.count('"') > body.count("'"):
+        return "'" + body.replace("'", "\\'") + "'"
     return '"' + body.replace('"', '\\"') + '"'
 
 
@@ -120,6 +123,46 @@ def call(head: str, args: Sequence[str], indent_level: int, tail: str = "") -> s
     inner = "    " * (indent_level + 1)
     body = "\n".join(f"{inner}{a}," for a in args)
     return f"{pad}{head}(\n{body}\n{pad}){tail}"
+
+
+def hugging_call(head: str, args: Sequence[str], indent_level: int, tail: str = "") -> str:
+    """Return ``head(args)tail`` split the way black splits a line without a magic comma.
+
+    One line when it fits; else the arguments on one line of their own between the opening
+    and the closing line, when that fits (black's right-hand split); else one argument per
+    line with a trailing comma. Arguments must be flat (one line each).
+    """
+    pad = "    " * indent_level
+    joined = ", ".join(args)
+    flat = f"{pad}{head}({joined}){tail}"
+    if len(flat) <= LINE_LENGTH or not args:
+        return flat
+    inner = "    " * (indent_level + 1)
+    if (
+        len(inner) + len(joined) <= LINE_LENGTH
+        and len(f"{pad}{head}(") <= LINE_LENGTH
+        and len(f"{pad}){tail}") <= LINE_LENGTH
+    ):
+        return f"{pad}{head}(\n{inner}{joined}\n{pad}){tail}"
+    return call(head, args, indent_level, tail)
+
+
+def wrapped_literal(fn: str, value: Any, indent_level: int, suffix: str = "") -> str:
+    """Return ``fn(<literal>)`` for a sole literal argument, laid out as black would.
+
+    The first line is not indented (it continues a line the caller starts); following
+    lines are indented for ``indent_level``, the level of that first line. ``suffix`` is
+    what follows the closing parenthesis on its line (``,`` inside an exploded call).
+    """
+    pad = "    " * indent_level
+    literal = _flat_literal(value)
+    flat = f"{fn}({literal})"
+    if len(pad) + len(flat) + len(suffix) <= LINE_LENGTH:
+        return flat
+    inner = pad + "    "
+    if len(inner) + len(literal) > LINE_LENGTH:
+        literal = py_literal(value, indent_level + 1)
+    return f"{fn}(\n{inner}{literal}\n{pad})"
 
 
 def long_string(text: str, indent_level: int, suffix: str = ",") -> str:

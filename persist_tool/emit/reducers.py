@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from persist_tool import ir
 from persist_tool.emit import types as ty
 from persist_tool.emit.model import EntityPlan
-from persist_tool.emit.pycode import call, docstring, long_string, py_literal, py_str
+from persist_tool.emit.pycode import (
+    call,
+    docstring,
+    hugging_call,
+    long_string,
+    py_literal,
+    py_str,
+)
 
 __all__ = [
     "apply_command_fn",
@@ -285,7 +292,12 @@ def value_functions(plan: EntityPlan) -> list[str]:
             _tuple_return(draft_values),
         ),
         _lines(
-            f"def _{v}_from_draft({d}: {e.name}Draft, generated: Mapping[str, Any]) -> {e.name}:",
+            hugging_call(
+                f"def _{v}_from_draft",
+                [f"{d}: {e.name}Draft", "generated: Mapping[str, Any]"],
+                0,
+                f" -> {e.name}:",
+            ),
             call(f"return create_{v}", [d, *gen_args], 1),
         ),
     ]
@@ -314,7 +326,7 @@ def spec_constant(
             f"name={py_str(f.name)}",
             f"column={py_str(f.column)}",
             f"kind={py_str(f.type.kind)}",
-            f"sql_types={py_literal(dict(sql_types[f.name]))}",
+            f"sql_types={py_literal(dict(sql_types[f.name]), 3, len('sql_types=') + 1)}",
         ]
         for flag, on in (
             ("nullable", f.nullable),

@@ -138,11 +138,13 @@ def render_entity_module(
     source: str,
     source_hash: str,
     dialects: Sequence[str],
+    schema: ir.Schema | None = None,
 ) -> GeneratedFile:
-    """Render the module of one entity."""
+    """Render the module of one entity (``schema`` resolves references to other entities)."""
     plan = plan_entity(entity)
-    ddl = {d: tuple(sql.ddl(entity, d)) for d in dialects}
-    sql_types = {f.name: {d: sql.column_type(f, d) for d in dialects} for f in entity.fields}
+    ddl = {d: tuple(sql.ddl(entity, d, schema=schema)) for d in dialects}
+    types_by_dialect = {d: sql.sql_type_map(entity, d, schema=schema) for d in dialects}
+    sql_types = {f.name: {d: types_by_dialect[d][f.name] for d in dialects} for f in entity.fields}
     sections: list[str] = []
     sections += [blocks.enum_class(e) for e in plan.enums]
     sections += blocks.schema_constants(plan)
@@ -254,11 +256,17 @@ def render_package(
             )
         seen[plan.module] = entity.name
         files.append(
-            render_entity_module(entity, source=source, source_hash=source_hash, dialects=dialects)
+            render_entity_module(
+                entity, source=source, source_hash=source_hash, dialects=dialects, schema=schema
+            )
         )
         modules.append((plan.module, plan))
         if progress is not None:
             progress(entity.name)
+    # ENTITIES lists referenced tables before the tables that reference them, so creating
+    # them in that order satisfies every foreign key.
+    order = {e.name: i for i, e in enumerate(sql.ddl_order(schema))}
+    modules.sort(key=lambda m: order.get(m[1].name, len(order)))
     files.append(_render_init(modules, source=source, source_hash=source_hash))
     return files
 

@@ -24,6 +24,7 @@ from persist_tool.sql.ddl import (
     ddl,
     ddl_order,
     deferred_foreign_keys,
+    identity_notes,
     schema_ddl,
     select_statement,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "drop_table",
     "field_checks",
     "foreign_keys",
+    "identity_notes",
     "identity_field",
     "needs_quotes",
     "needs_rebuild",

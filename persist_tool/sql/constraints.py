@@ -273,7 +273,34 @@ def _sql_default(field: ir.Field, entity: ir.Entity, dialect: str) -> exp.Expr:
         ) from None
     if isinstance(parsed, exp.Paren):
         parsed = parsed.this
-    return parsed
+    return _portable_clock(parsed)
+
+
+_NOW_CASTS: dict[str, Callable[[], exp.Expr]] = {
+    "DATE": exp.CurrentDate,
+    "TIMESTAMP": exp.CurrentTimestamp,
+    "TIMESTAMPTZ": exp.CurrentTimestamp,
+    "TIME": exp.CurrentTime,
+}
+"""PostgreSQL's ``'now'::<type>`` spelled portably, by the cast's target type."""
+
+
+def _portable_clock(node: exp.Expr) -> exp.Expr:
+    """Turn PostgreSQL's ``('now'::text)::date`` idiom into ``CURRENT_DATE`` and kin.
+
+    Other dialects would read the cast literally (MySQL refuses ``CAST('now' AS DATE)`` as a
+    default), while the portable function means what the source meant.
+    """
+    inner = node
+    while isinstance(inner, (exp.Cast, exp.Paren)):
+        inner = inner.this
+    if not (isinstance(node, exp.Cast) and isinstance(inner, exp.Literal)):
+        return node
+    if not inner.is_string or inner.this.lower() != "now":
+        return node
+    target = node.to.this.name if isinstance(node.to.this, exp.DataType.Type) else ""
+    build = _NOW_CASTS.get(target)
+    return build() if build is not None else node
 
 
 def default_expression(

@@ -93,6 +93,17 @@ def _identity_problem(entity: ir.Entity, field: ir.Field, dialect: str) -> str |
     return checks[dialect]()
 
 
+def identity_notes(entity: ir.Entity, dialect: str) -> list[str]:
+    """Return a line for a generated integer that ``dialect`` cannot generate."""
+    field = identity_field(entity)
+    if field is None:
+        return []
+    problem = _identity_problem(entity, field, dialect)
+    if problem is None:
+        return []
+    return [f"{entity.name}.{field.name}: not generated in {dialect} ({problem}); give it"]
+
+
 def _comment(text: str, dialect: str, kind: str) -> str:
     limit = _MYSQL_COMMENT_LIMITS[kind] if dialect == "mysql" else None
     if limit is not None and len(text) > limit:
@@ -118,14 +129,12 @@ def column_definition(
     if not field.nullable:
         constraints.append(exp.NotNullColumnConstraint())
     if identity_field(entity) is field:
-        problem = _identity_problem(entity, field, dialect)
-        if problem is not None:
-            raise ir.SourceError(
-                field.location or entity.location,
-                f"{entity.name}.{field.name} is a database-generated integer: {problem}",
-                hint="make it the primary key, or leave this dialect out with --dialects",
-            )
-        constraints.extend(_IDENTITY[dialect]())
+        # A dialect that cannot generate this column (SQLite outside the rowid key, MySQL
+        # off an index) gets a plain column: writers must then give the value. The note
+        # says so (``identity_notes``) rather than refusing a schema that is valid where
+        # it came from, such as PostgreSQL partitions sharing a sequence.
+        if _identity_problem(entity, field, dialect) is None:
+            constraints.extend(_IDENTITY[dialect]())
     else:
         default = default_expression(field, entity, ctype, dialect)
         if default is not None:
@@ -267,8 +276,11 @@ def _foreign_key(
     target: exp.Expr = table(ref_table, dialect, entity.location)
     if ref_columns:
         target = exp.Schema(this=target, expressions=[identifier(c, dialect) for c in ref_columns])
+    # SET NULL on a NOT NULL column can never succeed: PostgreSQL accepts the declaration
+    # and fails the delete, MySQL refuses the table. RESTRICT fails the same deletes.
+    required = any(not f.nullable for f in fields)
     options = [
-        f"ON {event} {action}"
+        f"ON {event} {'RESTRICT' if action == 'SET NULL' and required else action}"
         for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
         if action is not None
     ]

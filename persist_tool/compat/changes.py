@@ -13,7 +13,15 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CHANGE_TEXT", "Difference", "Policy", "child", "describe", "has_breaking"]
+__all__ = [
+    "CHANGE_TEXT",
+    "Difference",
+    "Policy",
+    "child",
+    "describe",
+    "has_breaking",
+    "is_proven",
+]
 
 
 class Policy(enum.Enum):
@@ -140,6 +148,7 @@ CHANGE_TEXT: dict[str, str] = {
     "NOT_TYPE_EXTENDED": "not excludes more",
     "CONDITIONAL_CHANGED": "if/then/else narrowed",
     "REFERENCE_UNRESOLVED": "reference cannot be resolved",
+    "REFERENCE_EXTERNAL": "reference to another document",
     "KEYWORD_NOT_UNDERSTOOD": "keyword the checker cannot compare",
 }
 """A short human phrase per change type, for messages."""
@@ -161,3 +170,8 @@ def child(pointer: str, *tokens: str | int) -> str:
 def has_breaking(diffs: Sequence[Difference]) -> bool:
     """Tell whether any difference breaks compatibility."""
     return any(d.breaking for d in diffs)
+
+
+def is_proven(diffs: Sequence[Difference]) -> bool:
+    """Tell whether the differences prove inclusion: none breaks and none is only assumed."""
+    return not any(d.breaking or d.assumed for d in diffs)

@@ -20,9 +20,9 @@ conjunctions of schema objects (``allOf`` and ``$ref`` flattened, see ``schemado
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from persist_tool.compat.changes import Difference, Policy, child, has_breaking
+from persist_tool.compat.changes import Difference, Policy, child, has_breaking, is_proven
 from persist_tool.compat.containers import CONTAINER_GROUPS
 from persist_tool.compat.keywords import GROUPS, NOT_UNDERSTOOD, Ctx, Group
 from persist_tool.compat.schemadoc import (
@@ -37,7 +37,7 @@ from persist_tool.compat.schemadoc import (
     first_finite,
     has_ref,
     is_trivially_true,
-    json_equal,
+    signature,
 )
 from persist_tool.compat.validate import Undecidable, is_valid
 
@@ -53,6 +53,26 @@ _KIND_TYPES: dict[str, str] = {
 
 
 _EMPTY_DOC = Doc({})
+_TYPE_ATOMS = {
+    name: Atom({"type": name}, _EMPTY_DOC) for name in (*_KIND_TYPES, "integer", "number")
+}
+_Key = tuple[frozenset[tuple[int, frozenset[str]]], int]
+
+
+def _rebase(diffs: list[Difference], ptr: str, *, to_root: bool = False) -> list[Difference]:
+    """Move pointers between ``ptr`` and the root ``#``, to reuse results found elsewhere."""
+    base = ptr.rstrip("/")
+    out: list[Difference] = []
+    for diff in diffs:
+        if to_root:
+            rest = diff.pointer.rstrip("/")[len(base) :] if diff.pointer.startswith(base) else ""
+            pointer = "#" + rest
+        else:
+            pointer = base + diff.pointer.rstrip("/")[1:]
+        out.append(replace(diff, pointer=pointer if pointer != "#" else "#/"))
+    return out
+
+
 _MAX_DEPTH = 256
 """Nesting past this is reported as unproven rather than risking unbounded recursion."""
 _ALL_GROUPS: dict[str, Group] = {**GROUPS, **CONTAINER_GROUPS}
@@ -63,7 +83,10 @@ class Checker:
     """Compare schemas under one policy; keeps the set of pairs under comparison."""
 
     policy: Policy = Policy.STRICT
-    _active: set[tuple[frozenset[tuple[int, frozenset[str]]], int]] = field(default_factory=set)
+    _active: set[_Key] = field(default_factory=set)
+    _memo: dict[_Key, tuple[list[Difference], list[Atom], JsonValue]] = field(default_factory=dict)
+    _negations: dict[tuple[int, int], Atom] = field(default_factory=dict)
+    _assumed_cycles: int = 0
 
     @property
     def lenient(self) -> bool:
@@ -86,8 +109,12 @@ class Checker:
             return []
 
     def includes(self, old: list[Atom], new: JsonValue, new_doc: Doc) -> bool:
-        """Tell whether the conjunction ``old`` is proven included in ``new``."""
-        return not has_breaking(self.conj(old, new, new_doc, "#/"))
+        """Tell whether the conjunction ``old`` is proven included in ``new``.
+
+        Differences counted compatible only by convention (``assumed``) do not prove
+        anything here: this answer feeds other proofs (``not``, ``if``, ``oneOf``).
+        """
+        return is_proven(self.conj(old, new, new_doc, "#/"))
 
     # ------------------------------------------------------------------ the core
 
@@ -102,22 +129,35 @@ class Checker:
             return []
         key = (frozenset(a.key() for a in old), id(new))
         if key in self._active:
+            self._assumed_cycles += 1
             return []
+        if key in self._memo:
+            return _rebase(self._memo[key][0], ptr)
         if len(self._active) >= _MAX_DEPTH:
             return [Difference("KEYWORD_NOT_UNDERSTOOD", ptr, True, "schemas nest too deep")]
+        cycles_before = self._assumed_cycles
         self._active.add(key)
         try:
-            return self._conj(old, kinds, new, new_doc, ptr)
+            diffs = self._conj(old, kinds, new, new_doc, ptr)
         finally:
             self._active.discard(key)
+        # A result that leaned on a cycle assumption holds only inside that proof; a
+        # breaking result never depends on one (assumptions only ever remove failures).
+        if has_breaking(diffs) or self._assumed_cycles == cycles_before:
+            # The entry keeps the compared objects alive, so their ids are never reused.
+            self._memo[key] = (_rebase(diffs, ptr, to_root=True), old, new)
+        return diffs
 
     def _same(self, old: list[Atom], new: JsonValue, new_doc: Doc) -> bool:
         if len(old) != 1 or old[0].skip != frozenset({"allOf", "$ref"}):
             return False
-        atom = old[0]
-        if not json_equal(atom.schema, new):
+        return self._equal(old[0].schema, old[0].doc, new, new_doc)
+
+    def _equal(self, old: JsonValue, old_doc: Doc, new: JsonValue, new_doc: Doc) -> bool:
+        """Tell whether two schemas mean the same (equal but for annotations)."""
+        if signature(old) != signature(new):
             return False
-        return not has_ref(new) or json_equal(atom.doc.root, new_doc.root)
+        return not has_ref(new) or old_doc.closure_signature(old) == new_doc.closure_signature(new)
 
     def _stated(self, old: list[Atom], new: Atom) -> bool:
         """Tell whether the old side states the new conjunct verbatim (so it implies it)."""
@@ -125,9 +165,7 @@ class Checker:
         if not new.skip <= whole:
             return False
         return any(
-            atom.skip <= whole
-            and json_equal(atom.schema, new.schema)
-            and (not has_ref(new.schema) or json_equal(atom.doc.root, new.doc.root))
+            atom.skip <= whole and self._equal(atom.schema, atom.doc, new.schema, new.doc)
             for atom in old
         )
 
@@ -193,13 +231,20 @@ class Checker:
                 branches = atom.get(keyword)
                 if isinstance(branches, list):
                     kept = Atom(atom.schema, atom.doc, atom.skip | {keyword})
-                    return [[kept, *rest, *self.expand_old(b, atom.doc)] for b in branches]
+                    out = []
+                    for index, branch in enumerate(branches):
+                        part = [kept, *rest, *self.expand_old(branch, atom.doc)]
+                        if keyword == "oneOf":  # exactly one: every other branch fails
+                            others = branches[:index] + branches[index + 1 :]
+                            part += [self.negation(other, atom.doc) for other in others]
+                        out.append(part)
+                    return out
             if atom.has("if"):
                 kept = Atom(atom.schema, atom.doc, atom.skip | {"if", "then", "else"})
                 condition = atom.get("if")
                 then = self.expand_old(condition, atom.doc)
                 then += self.expand_old(atom.get("then", True), atom.doc)
-                otherwise = [Atom({"not": condition}, atom.doc)]
+                otherwise = [self.negation(condition, atom.doc)]
                 otherwise += self.expand_old(atom.get("else", True), atom.doc)
                 return [[kept, *rest, *then], [kept, *rest, *otherwise]]
         return None
@@ -246,19 +291,28 @@ class Checker:
         """
         ok, nested = self._one_branch(old, branches, doc, exclusive, ptr, keyword)
         if ok:
-            return True, []
+            return True, nested
         parts = self.split_by_kind(old, kinds)
         if len(parts) < 2:
             return False, nested
+        notes: list[Difference] = []
         for part in parts:
-            part_ok, _ = self._one_branch(part, branches, doc, exclusive, ptr, keyword)
+            part_ok, part_notes = self._one_branch(part, branches, doc, exclusive, ptr, keyword)
             if not part_ok:
                 return False, nested
-        return True, []
+            notes += part_notes
+        return True, notes
 
     def split_by_kind(self, old: list[Atom], kinds: frozenset[str]) -> list[list[Atom]]:
         """Return ``old`` restricted to each kind of value it admits (numbers stay together)."""
-        return [[*old, Atom({"type": name}, _EMPTY_DOC)] for name in _kind_groups(kinds)]
+        return [[*old, _TYPE_ATOMS[name]] for name in _kind_groups(kinds)]
+
+    def negation(self, schema: JsonValue, doc: Doc) -> Atom:
+        """Return the conjunct ``not: schema`` (one object per schema, so caches recognise it)."""
+        key = (id(schema), id(doc))
+        if key not in self._negations:
+            self._negations[key] = Atom({"not": schema}, doc)
+        return self._negations[key]
 
     def _one_branch(
         self, old: list[Atom], branches: list[JsonValue], doc: Doc, exclusive: bool, ptr: str,
@@ -273,7 +327,7 @@ class Checker:
                 continue
             others = [b for j, b in enumerate(branches) if j != index]
             if not exclusive or all(self.disjoint(old, b, doc) for b in others):
-                return True, []
+                return True, [d for d in diffs if d.assumed]
             closest = [Difference("ONE_OF_OVERLAP", child(ptr, keyword), True)]
         return False, closest or []
 

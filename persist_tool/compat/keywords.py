@@ -316,7 +316,18 @@ def _if(ctx: Ctx) -> list[Difference]:
     return [Difference("CONDITIONAL_CHANGED", ctx.ptr, True, text)]
 
 
+def _external(ctx: Ctx) -> list[Difference]:
+    ref = ctx.new.external_ref
+    if ref is None:
+        return []
+    if any(a.external_ref == ref for a in ctx.old):
+        text = f"{ref} is another document, assumed unchanged"
+        return [Difference("REFERENCE_EXTERNAL", ctx.ptr, False, text, assumed=True)]
+    return [Difference("REFERENCE_UNRESOLVED", ctx.ptr, True, f"{ref} is not loaded")]
+
+
 GROUPS: dict[str, Group] = {
+    "$ref": _external,
     "type": _type,
     "enum": _enum,
     "const": _enum,

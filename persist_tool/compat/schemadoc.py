@@ -14,10 +14,11 @@ reading, every real old value is accepted by every real new reader. Two such pla
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -25,6 +26,7 @@ __all__ = [
     "ALL_KINDS",
     "Atom",
     "Doc",
+    "ExternalRef",
     "JsonValue",
     "Reading",
     "UnresolvedRef",
@@ -34,6 +36,7 @@ __all__ = [
     "kind_of",
     "kinds_of_type_keyword",
     "search_pattern",
+    "signature",
 ]
 
 JsonValue: TypeAlias = Any
@@ -70,6 +73,10 @@ LOWER: Reading = "lower"
 
 class UnresolvedRef(Exception):
     """A ``$ref`` points outside the document or at nothing."""
+
+
+class ExternalRef(UnresolvedRef):
+    """A ``$ref`` names another document, which the checker does not load."""
 
 
 def kind_of(value: JsonValue) -> str:
@@ -145,6 +152,7 @@ class Doc:
 
     root: JsonValue
     anchors: dict[str, JsonValue] = field(default_factory=dict)
+    _closures: dict[int, tuple[JsonValue, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._index(self.root)
@@ -173,12 +181,39 @@ class Doc:
             for value in node:
                 self._index(value)
 
+    def closure_signature(self, schema: JsonValue) -> str:
+        """Return the meaning of ``schema`` in this document: its signature and every
+        reference it reaches, transitively, with the signature of the target.
+
+        Two sub-schemas with equal closure signatures accept the same values even when the
+        rest of their documents differ.
+        """
+        cached = self._closures.get(id(schema))
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        targets: dict[str, str | None] = {}
+        pending = [schema]
+        while pending:
+            for ref in _refs_in(pending.pop()):
+                if ref in targets:
+                    continue
+                try:
+                    target = self.resolve(ref)
+                except UnresolvedRef:
+                    targets[ref] = None
+                    continue
+                targets[ref] = signature(target)
+                pending.append(target)
+        text = signature(schema) + json.dumps(sorted(targets.items(), key=lambda t: t[0]))
+        self._closures[id(schema)] = (schema, text)
+        return text
+
     def resolve(self, ref: str) -> JsonValue:
         """Return the schema ``ref`` names inside this document (``UnresolvedRef`` if none)."""
         base, _, fragment = ref.partition("#")
         own_id = self.root.get("$id") if isinstance(self.root, dict) else None
         if base and base != own_id:
-            raise UnresolvedRef(ref)
+            raise ExternalRef(ref)
         fragment = urllib.parse.unquote(fragment)
         if fragment and not fragment.startswith("/"):
             if fragment in self.anchors:
@@ -207,6 +242,12 @@ class Atom:
     schema: JsonValue
     doc: Doc
     skip: frozenset[str] = frozenset()
+
+    @property
+    def external_ref(self) -> str | None:
+        """Return the reference this opaque conjunct stands for (another document's schema)."""
+        ref = self.get("$ref")
+        return ref if isinstance(ref, str) else None
 
     @property
     def is_false(self) -> bool:
@@ -290,7 +331,11 @@ def expand(schema: JsonValue, doc: Doc, reading: Reading, skip: frozenset[str] =
     if isinstance(ref, str):
         siblings = doc.ref_siblings_apply
         keep_siblings = siblings if siblings is not None else reading == LOWER
-        atoms += expand(doc.resolve(ref), doc, reading, frozenset(), _depth + 1)
+        try:
+            atoms += expand(doc.resolve(ref), doc, reading, frozenset(), _depth + 1)
+        except ExternalRef:
+            # Kept opaque: only the very same reference on the other side matches it.
+            atoms.append(Atom({"$ref": ref}, doc, frozenset({"allOf"})))
         if not keep_siblings:
             return atoms
     atoms.append(Atom(schema, doc, own_skip))
@@ -327,6 +372,18 @@ def first_finite(atoms: Sequence[Atom]) -> list[JsonValue] | None:
     return None
 
 
+def _refs_in(schema: JsonValue) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs_in(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _refs_in(value)
+
+
 def has_ref(schema: JsonValue) -> bool:
     """Tell whether a ``$ref`` occurs anywhere inside ``schema``."""
     if isinstance(schema, dict):
@@ -339,3 +396,71 @@ def has_ref(schema: JsonValue) -> bool:
 def mapping_or_empty(value: JsonValue) -> Mapping[str, JsonValue]:
     """Return ``value`` when it is an object, else an empty mapping."""
     return value if isinstance(value, dict) else {}
+
+
+_NOTES = frozenset(
+    {"title", "description", "markdownDescription", "default", "examples", "example",
+     "$comment", "deprecated", "readOnly", "writeOnly", "deprecationMessage"}
+)  # fmt: skip
+"""Annotations that never change what a schema accepts (``$id``/``$defs`` do: kept)."""
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "definitions", "$defs", "dependencies",
+     "dependentSchemas"}
+)  # fmt: skip
+_SCHEMA_VALUES = frozenset(
+    {"items", "prefixItems", "additionalItems", "additionalProperties", "not", "if", "then",
+     "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties",
+     "allOf", "anyOf", "oneOf", "contentSchema"}
+)  # fmt: skip
+
+
+def _without_notes(schema: JsonValue) -> JsonValue:
+    if isinstance(schema, list):
+        return [_without_notes(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, JsonValue] = {}
+    for key, value in schema.items():
+        if key in _NOTES or key.startswith("x-"):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _without_notes(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_VALUES:
+            out[key] = _without_notes(value)
+        else:
+            out[key] = value
+    return out
+
+
+_SIGNATURES: dict[int, tuple[JsonValue, str]] = {}
+
+
+def signature(schema: JsonValue) -> str:
+    """Return canonical text of ``schema`` without annotations: equal text, equal meaning.
+
+    Numbers are compared as JSON Schema does (``1`` and ``1.0`` give the same text).
+    Results are cached per object, which the cache keeps alive so ids stay unique.
+    """
+    cached = _SIGNATURES.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    text = json.dumps(_without_notes(schema), sort_keys=True, default=str, cls=_NumberEncoder)
+    if len(_SIGNATURES) > 100_000:
+        _SIGNATURES.clear()
+    _SIGNATURES[id(schema)] = (schema, text)
+    return text
+
+
+class _NumberEncoder(json.JSONEncoder):
+    def iterencode(self, o: JsonValue, _one_shot: bool = False) -> Iterator[str]:
+        return super().iterencode(_integral(o), _one_shot)
+
+
+def _integral(value: JsonValue) -> JsonValue:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return value

@@ -844,7 +844,10 @@ _docs = st.none() | st.text(max_size=30)
 
 def _texts(size: int) -> st.SearchStrategy[str]:
     """Text without NUL, which no SQL text literal can hold (see the NUL test)."""
-    return st.text(st.characters(blacklist_characters="\0"), max_size=size)
+    # Sources are decoded UTF-8 text: no NUL here (its own test) and no lone surrogates.
+    return st.text(
+        st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=size
+    )
 
 
 @st.composite

@@ -78,6 +78,9 @@ def schema_constants(plan: EntityPlan) -> list[str]:
         schema: Any = dict(t.schema) if isinstance(t, ir.JsonType) else {"type": "object"}
         head = f"{fp.schema_const}: Final[Mapping[str, Any]] = "
         out.append(head + py_literal(schema, 0, len(head)))
+    if plan.entity_schema_const is not None:
+        head = f"{plan.entity_schema_const}: Final[Mapping[str, Any]] = "
+        out.append(head + py_literal(dict(plan.entity.extra["json_schema"]), 0, len(head)))
     return out
 
 
@@ -187,13 +190,27 @@ def _payload_reader(
         "        issues: list[Issue] = []",
         '        data = _p.expect_object(payload, "", issues)',
     ]
+    rest = rest_field(fps) if mode != "patch" else None
+    named = [fp for fp in fps if fp is not rest]
     # Laid out for the exploded call (level 3); when the whole call fits on one line, so
     # does this argument.
     known = (
-        wrapped_literal("frozenset", sorted(fp.key for fp in fps), 3, ",") if fps else "frozenset()"
+        wrapped_literal("frozenset", sorted(fp.key for fp in named), 3, ",")
+        if named
+        else "frozenset()"
     )
-    lines.append(call("_p.check_keys", ["data", known, '""', "issues"], 2))
-    for fp in fps:
+    if rest is None:
+        lines.append(call("_p.check_keys", ["data", known, '""', "issues"], 2))
+    else:
+        # Members beyond the named properties are kept (the schema allows them) and
+        # checked against the schema of what is allowed, at their own pointers.
+        lines.append(call(f"{local(rest)} = _p.rest_of", ["data", known], 2))
+        lines.append(
+            call("_p.read_json", [local(rest), '""', "issues", rest.schema_const], 2)
+        )
+    if mode != "patch" and plan.entity_schema_const is not None:
+        lines.append(call("_p.read_json", ["data", '""', "issues", plan.entity_schema_const], 2))
+    for fp in named:
         key = py_str(fp.key)
         path = py_str(base_path + "/" + fp.key.replace("~", "~0").replace("/", "~1"))
         f = fp.field
@@ -255,18 +272,54 @@ def _dump(fp: FieldPlan, expr: str, plan: EntityPlan) -> str:
     return f"None if {expr} is None else {inner}"
 
 
+def rest_field(fps: Sequence[FieldPlan]) -> FieldPlan | None:
+    """Return the field collecting members beyond the named ones (JSON Schema sources)."""
+    for fp in fps:
+        if fp.field.extra.get("json_rest"):
+            return fp
+    return None
+
+
 def _to_payload_dict(
     fps: Sequence[FieldPlan], owner: str, level: int, plan: EntityPlan
 ) -> list[str]:
+    """Return the lines of a ``to_payload`` body.
+
+    Fields whose schema has no ``null`` (``json_omit_null``) are left out when ``None``,
+    and the members of a rest field are spread back beside the named ones.
+    """
     pad = "    " * level
     if not fps:
         return [f"{pad}return {{}}"]
-    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}', plan)}" for fp in fps]
-    flat = f"{pad}return {{{', '.join(items)}}}"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
+    rest = rest_field(fps)
+    omitted = [fp for fp in fps if fp.field.extra.get("json_omit_null")]
+    plain = [fp for fp in fps if fp is not rest and fp not in omitted]
+    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}', plan)}" for fp in plain]
+    if rest is not None:
+        items.append(f"**{owner}.{rest.name}")
+    head = "return " if not omitted else "payload: dict[str, Any] = "
+    flat = f"{pad}{head}{{{', '.join(items)}}}"
     inner = "    " * (level + 1)
-    return [f"{pad}return {{", *[f"{inner}{i}," for i in items], f"{pad}}}"]
+    if len(flat) <= LINE_LENGTH:
+        lines = [flat]
+    else:
+        lines = [f"{pad}{head}{{", *[f"{inner}{i}," for i in items], f"{pad}}}"]
+    if not omitted:
+        return lines
+    for fp in omitted:
+        value = f"{owner}.{fp.name}"
+        lines.append(f"{pad}if {value} is not None:")
+        lines.append(f"{inner}payload[{py_str(fp.key)}] = {_dump_value(fp, value, plan)}")
+    lines.append(f"{pad}return payload")
+    return lines
+
+
+def _dump_value(fp: FieldPlan, expr: str, plan: EntityPlan) -> str:
+    """Return the JSON form of a value known not to be ``None``."""
+    t = fp.field.type
+    if isinstance(t, ir.EnumType) and t.name in plan.names.literals:
+        return expr
+    return ty.dump_expr(t, expr)
 
 
 def draft_class(plan: EntityPlan) -> str:

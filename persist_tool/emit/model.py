@@ -77,6 +77,8 @@ class EntityPlan:
     names: TypeNames
     user_class: tuple[str, str, str] | None
     """For Python sources: ``(module, class name, flavour)`` of the user's class."""
+    entity_schema_const: str | None
+    """Module constant with the entity-wide JSON Schema (``Entity.extra["json_schema"]``)."""
     user_imports: frozenset[tuple[str, str]]
     """For Python sources: ``(module, name)`` of the user's enums the module uses."""
     draft_param: str
@@ -235,6 +237,7 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
         names=names,
         user_class=user_class,
         user_imports=found.imports,
+        entity_schema_const=f"_{const}_SCHEMA" if entity.extra.get("json_schema") else None,
         draft_param=draft_param,
     )
 
@@ -282,11 +285,8 @@ def _command_plans(
                 class_name=f"{entity.name}{command}",
                 command_name=command,
                 payload_version=1,
-                params=(
-                    FieldPlan(
-                        value, "value", f"_{const}_SET_{naming.constant_name(f.name)}_SCHEMA"
-                    ),
-                ),
+                # The setter's value shares the field's schema constant.
+                params=(FieldPlan(value, "value", f.schema_const),),
                 doc=f"Set ``{entity.name}.{f.name}``.",
                 kind="setter",
                 target=f,

@@ -66,9 +66,11 @@ def py_literal(value: Any, indent_level: int = 0, prefix_len: int = 0) -> str:
     otherwise they are exploded with trailing commas.
     """
     flat = _flat_literal(value)
-    if indent_level * 4 + prefix_len + len(flat) <= LINE_LENGTH or not isinstance(
-        value, (dict, list, tuple)
-    ):
+    fits = indent_level * 4 + prefix_len + len(flat) + 1 <= LINE_LENGTH
+    if isinstance(value, str) and not fits and prefix_len > 0:
+        # Inside an exploded container: a parenthesised concatenation keeps lines short.
+        return split_string(value, indent_level)
+    if fits or not isinstance(value, (dict, list, tuple)):
         return flat
     if not value:
         return flat
@@ -165,30 +167,45 @@ def wrapped_literal(fn: str, value: Any, indent_level: int, suffix: str = "") ->
     return f"{fn}(\n{inner}{literal}\n{pad})"
 
 
-def long_string(text: str, indent_level: int, suffix: str = ",") -> str:
-    """Return a string literal that fits the line, splitting it into implicit concatenation.
-
-    The flat literal is used when ``indent + literal + suffix`` fits; otherwise the text is
-    cut after newlines and, for long lines, at spaces, into pieces of at most the line
-    length, one per line inside parentheses, which black keeps as they are.
-    """
-    pad = "    " * indent_level
-    flat = py_str(text)
-    if len(pad) + len(flat) + len(suffix) <= LINE_LENGTH:
-        return f"{pad}{flat}{suffix}"
-    room = LINE_LENGTH - len(pad) - 4 - 2
+def _string_pieces(text: str, room: int) -> list[str]:
+    """Cut ``text`` after newlines and, for long lines, at spaces, into literals of ``room``."""
     pieces: list[str] = []
     for line in text.splitlines(keepends=True):
         while len(py_str(line)) > room:
             cut = line.rfind(" ", 1, room - 8)
             if cut <= 0:
                 cut = max(1, room - 8)
+            # Never cut inside an escape's source character run: cut on characters.
             pieces.append(line[:cut])
             line = line[cut:]
         if line:
             pieces.append(line)
-    inner = "\n".join(f"{pad}    {py_str(p)}" for p in pieces)
-    return f"{pad}(\n{inner}\n{pad}){suffix}"
+    return pieces or [""]
+
+
+def split_string(text: str, indent_level: int) -> str:
+    """Return ``(`` + one literal per line + ``)`` for a string too long for one line.
+
+    The parentheses open on the current line; the pieces sit one level deeper and the
+    closing parenthesis at ``indent_level``. black keeps this layout as it is.
+    """
+    pad = "    " * indent_level
+    room = LINE_LENGTH - len(pad) - 4 - 2
+    inner = "\n".join(f"{pad}    {py_str(p)}" for p in _string_pieces(text, room))
+    return f"(\n{inner}\n{pad})"
+
+
+def long_string(text: str, indent_level: int, suffix: str = ",") -> str:
+    """Return a string literal that fits the line, splitting it into implicit concatenation.
+
+    The flat literal is used when ``indent + literal + suffix`` fits; otherwise the text is
+    cut into pieces of at most the line length, one per line inside parentheses.
+    """
+    pad = "    " * indent_level
+    flat = py_str(text)
+    if len(pad) + len(flat) + len(suffix) <= LINE_LENGTH:
+        return f"{pad}{flat}{suffix}"
+    return f"{pad}{split_string(text, indent_level)}{suffix}"
 
 
 def statement(text: str, indent_level: int) -> str:

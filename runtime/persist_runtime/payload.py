@@ -55,6 +55,7 @@ __all__ = [
     "read_time",
     "read_uuid",
     "required",
+    "rest_of",
 ]
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -507,3 +508,8 @@ def read_choice(value: object, path: str, issues: list[Issue], choices: tuple[An
         _problem(issues, path, f"expected one of {allowed}, got {value!r}")
         return choices[0]
     return value
+
+
+def rest_of(data: Mapping[str, Any], named: frozenset[str]) -> dict[str, Any]:
+    """Return the members of ``data`` that are not among the ``named`` properties."""
+    return {key: value for key, value in data.items() if key not in named}

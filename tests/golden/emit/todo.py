@@ -80,13 +80,6 @@ _TODO_META_SCHEMA: Final[Mapping[str, Any]] = {
 }
 
 
-_TODO_SET_META_SCHEMA: Final[Mapping[str, Any]] = {
-    "type": "object",
-    "properties": {"source": {"type": "string"}, "weight": {"type": "integer"}},
-    "additionalProperties": False,
-}
-
-
 @dataclass(slots=True, kw_only=True)
 class Todo:
     """A thing to do."""
@@ -796,7 +789,7 @@ class TodoSetMeta:
         _p.check_keys(data, frozenset(["value"]), "", issues)
         value: dict[str, Any] | None = None
         if data.get("value") is not None:
-            value = _p.read_json(data["value"], "/value", issues, _TODO_SET_META_SCHEMA)
+            value = _p.read_json(data["value"], "/value", issues, _TODO_META_SCHEMA)
         if issues:
             raise ValidationError(issues, entity="Todo.SetMeta")
         return cls(value=value)

@@ -162,7 +162,7 @@ def _named(name: str, dialect: str, body: exp.Expr) -> exp.Constraint:
     return exp.Constraint(this=identifier(name, dialect), expressions=[body])
 
 
-def _primary_key(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
+def table_primary_key(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
     identity = identity_field(entity)
     if not entity.primary_key or (dialect == "sqlite" and identity is not None):
         return []  # SQLite's AUTOINCREMENT key is declared on the column itself
@@ -179,7 +179,7 @@ def _source_name(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
+def table_uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     for group in entity.unique:
         fields = resolve_fields(entity, group, "unique constraint")
@@ -194,7 +194,7 @@ def _uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
     return out
 
 
-def _checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[exp.Expr]:
+def table_checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[exp.Expr]:
     skip: set[str] = set()
     if dialect == "mysql":
         # MySQL 8 rejects CHECKs on AUTO_INCREMENT columns and on columns of cascading keys.
@@ -346,10 +346,10 @@ def create_table(
         _check_mysql_keys(entity, types)
     fks = foreign_keys(entity) if foreign_keys_inline is None else tuple(foreign_keys_inline)
     items: list[exp.Expr] = [column_definition(entity, f, dialect, types) for f in entity.fields]
-    items.extend(_primary_key(entity, dialect))
-    items.extend(_uniques(entity, dialect))
+    items.extend(table_primary_key(entity, dialect))
+    items.extend(table_uniques(entity, dialect))
     items.extend(_foreign_key(entity, fk, dialect, schema) for fk in fks)
-    items.extend(_checks(entity, dialect, types))
+    items.extend(table_checks(entity, dialect, types))
     head = "CREATE TABLE " + table(entity.table, dialect, entity.location).sql(dialect=dialect)
     tail = ""
     if dialect == "mysql":

@@ -51,13 +51,13 @@ from persist_tool.diff import (
 )
 from persist_tool.sql.constraints import default_expression
 from persist_tool.sql.ddl import (
-    _checks,
-    _primary_key,
-    _uniques,
     column_definition,
     create_indexes,
     create_table,
     ddl,
+    table_checks,
+    table_primary_key,
+    table_uniques,
 )
 from persist_tool.sql.dialects import check_dialect, derived_name, identifier, table
 from persist_tool.sql.model import foreign_keys, identity_field, resolve_fields
@@ -219,15 +219,15 @@ def _constraints(
 
     out: dict[tuple[object, ...], _Named] = {}
     types = plan_types(entity, dialect)
-    for node in _primary_key(entity, dialect):
+    for node in table_primary_key(entity, dialect):
         key_fields = names(f.name for f in resolve_fields(entity, entity.primary_key, "key"))
         name = node.name if isinstance(node, exp.Constraint) else "PRIMARY"
         out[("pk",)] = _Named(name, repr(key_fields), node, "pk")
-    for group, node in zip(entity.unique, _uniques(entity, dialect), strict=True):
+    for group, node in zip(entity.unique, table_uniques(entity, dialect), strict=True):
         fields = names(f.name for f in resolve_fields(entity, group, "unique constraint"))
         out[("uq", fields)] = _Named(node.name, repr(fields), node, "uq")
     by_check_name = {derived_name("ck", entity.table, (f.column,)): f for f in entity.fields}
-    for number, node in enumerate(_checks(entity, dialect, types)):
+    for number, node in enumerate(table_checks(entity, dialect, types)):
         owner = by_check_name.get(node.name)
         key: tuple[object, ...] = (
             ("ck", names([owner.name])[0]) if owner is not None else ("ck#", number)

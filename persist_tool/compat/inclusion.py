@@ -37,6 +37,8 @@ from persist_tool.compat.schemadoc import (
     first_finite,
     has_ref,
     is_trivially_true,
+    mapping_or_empty,
+    search_pattern,
     signature,
 )
 from persist_tool.compat.validate import Undecidable, is_valid
@@ -87,6 +89,9 @@ class Checker:
     _memo: dict[_Key, tuple[list[Difference], list[Atom], JsonValue]] = field(default_factory=dict)
     _negations: dict[tuple[int, int], Atom] = field(default_factory=dict)
     _assumed_cycles: int = 0
+    _disjoint_active: set[tuple[frozenset[tuple[int, frozenset[str]]], ...]] = field(
+        default_factory=set
+    )
 
     @property
     def lenient(self) -> bool:
@@ -337,24 +342,62 @@ class Checker:
             theirs = expand(other, doc, UPPER)
         except UnresolvedRef:
             return False
-        if not (effective_kinds(old) & effective_kinds(theirs)):
+        return self.disjoint_atoms(old, theirs)
+
+    def disjoint_atoms(self, mine: list[Atom], theirs: list[Atom]) -> bool:
+        """Tell whether no value satisfies both conjunctions (sound, incomplete)."""
+        common = effective_kinds(mine) & effective_kinds(theirs)
+        if not common:
             return True
-        for atom in theirs:
-            for keyword in ("anyOf", "oneOf"):
-                branches = atom.get(keyword)
-                if isinstance(branches, list) and all(
-                    self.disjoint(old, b, atom.doc) for b in branches
+        key = (frozenset(a.key() for a in mine), frozenset(a.key() for a in theirs))
+        if key in self._disjoint_active:
+            return False  # a cycle proves nothing here
+        self._disjoint_active.add(key)
+        try:
+            return self._disjoint(mine, theirs, common)
+        finally:
+            self._disjoint_active.discard(key)
+
+    def _disjoint(self, mine: list[Atom], theirs: list[Atom], common: frozenset[str]) -> bool:
+        for one, other in ((mine, theirs), (theirs, mine)):
+            for atom in one:
+                for keyword in ("anyOf", "oneOf"):
+                    branches = atom.get(keyword)
+                    if isinstance(branches, list) and all(
+                        self.disjoint_atoms(other, self.expand_old(b, atom.doc)) for b in branches
+                    ):
+                        return True
+            if self._values_outside(self.old_values(one), other):
+                return True
+            for atom in one:
+                if atom.has("not") and self.includes(other, atom.get("not"), atom.doc):
+                    return True
+        if common <= {"object"}:
+            required = _required_names(mine) | _required_names(theirs)
+            for name in sorted(required):
+                if self.disjoint_atoms(
+                    self._property_atoms(mine, name), self._property_atoms(theirs, name)
                 ):
                     return True
-        if self._values_outside(self.old_values(old), theirs):
-            return True
-        if self._values_outside(self.old_values(theirs), old):
-            return True
-        for mine, yours in ((old, theirs), (theirs, old)):
-            for atom in mine:
-                if atom.has("not") and self.includes(yours, atom.get("not"), atom.doc):
-                    return True
         return False
+
+    def _property_atoms(self, atoms: list[Atom], name: str) -> list[Atom]:
+        """Return what a property called ``name`` satisfies (a superset; false if forbidden)."""
+        out: list[Atom] = []
+        for atom in atoms:
+            props = mapping_or_empty(atom.get("properties"))
+            subs = [props[name]] if name in props else []
+            unsure = False
+            for pattern, sub in mapping_or_empty(atom.get("patternProperties")).items():
+                found = search_pattern(pattern, name)
+                unsure = unsure or found is None
+                if found:
+                    subs.append(sub)
+            if not subs and not unsure and atom.has("additionalProperties"):
+                subs.append(atom.get("additionalProperties"))
+            for sub in subs:
+                out += self.expand_old(sub, atom.doc)
+        return out
 
     def _values_outside(self, values: list[JsonValue] | None, atoms: list[Atom]) -> bool:
         if values is None:
@@ -363,6 +406,15 @@ class Checker:
             return all(not all(is_valid(v, a.schema, a.doc, UPPER) for a in atoms) for v in values)
         except Undecidable:
             return False
+
+
+def _required_names(atoms: list[Atom]) -> set[str]:
+    names: set[str] = set()
+    for atom in atoms:
+        required = atom.get("required")
+        if isinstance(required, list):
+            names |= {r for r in required if isinstance(r, str)}
+    return names
 
 
 def _kind_groups(kinds: frozenset[str]) -> list[str]:

@@ -115,9 +115,7 @@ def _object_schema(draw: st.DrawFn, children: st.SearchStrategy[Any]) -> dict[st
         "properties",
         st.dictionaries(st.sampled_from(NAMES), children, max_size=3),
     )
-    _optional(
-        draw, out, "required", st.lists(st.sampled_from(NAMES), max_size=2, unique=True)
-    )
+    _optional(draw, out, "required", st.lists(st.sampled_from(NAMES), max_size=2, unique=True))
     _optional(draw, out, "additionalProperties", children)
     _optional(
         draw,
@@ -133,9 +131,7 @@ def _object_schema(draw: st.DrawFn, children: st.SearchStrategy[Any]) -> dict[st
         "dependencies",
         st.dictionaries(
             st.sampled_from(NAMES),
-            st.one_of(
-                st.lists(st.sampled_from(NAMES), max_size=2, unique=True), children
-            ),
+            st.one_of(st.lists(st.sampled_from(NAMES), max_size=2, unique=True), children),
             max_size=2,
         ),
     )
@@ -186,9 +182,7 @@ def _at(schema: Any, path: tuple[Any, ...]) -> Any:
 def schema_pairs(draw: st.DrawFn) -> tuple[Any, Any]:
     """Draw (old, new): unrelated, or new made from old by a small edit at some depth."""
     old = draw(schemas)
-    how = draw(
-        st.sampled_from(["unrelated", "drop", "replace", "widen", "narrow", "same"])
-    )
+    how = draw(st.sampled_from(["unrelated", "drop", "replace", "widen", "narrow", "same"]))
     if how == "unrelated":
         return old, draw(schemas)
     new = copy.deepcopy(old)

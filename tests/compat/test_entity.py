@@ -144,9 +144,7 @@ def test_nullable_made_required_is_pt012_and_the_reverse_breaks_forward() -> Non
 def test_narrowing_type_change_is_reported(
     before: ir.FieldType, after: ir.FieldType, rule: str
 ) -> None:
-    findings = check_entity(
-        _todo(_field("x", before)), _todo(_field("x", after), version=2)
-    )
+    findings = check_entity(_todo(_field("x", before)), _todo(_field("x", after), version=2))
     assert rule in _ids(findings)
     assert has_failures(findings)
 
@@ -165,9 +163,7 @@ def test_narrowing_type_change_is_reported(
 def test_widening_type_change_is_backward_compatible(
     before: ir.FieldType, after: ir.FieldType
 ) -> None:
-    findings = check_entity(
-        _todo(_field("x", before)), _todo(_field("x", after), version=2)
-    )
+    findings = check_entity(_todo(_field("x", before)), _todo(_field("x", after), version=2))
     assert findings == []
 
 
@@ -193,29 +189,21 @@ def test_string_constraints_compare_on_the_full_set(
 
 def test_range_narrowing_names_the_bound_and_values() -> None:
     old = _todo(_field("n", ir.IntegerType(), constraints=ir.Constraints(maximum=100)))
-    new = _todo(
-        _field("n", ir.IntegerType(), constraints=ir.Constraints(maximum=50)), version=2
-    )
+    new = _todo(_field("n", ir.IntegerType(), constraints=ir.Constraints(maximum=50)), version=2)
     (finding,) = check_entity(old, new)
     assert finding.rule.id == "PT014"
     assert "upper bound decreased (100 -> 50)" in finding.message
 
 
 def test_integer_exclusive_bound_equals_inclusive_neighbour() -> None:
-    old = _todo(
-        _field("n", ir.IntegerType(), constraints=ir.Constraints(exclusive_minimum=0))
-    )
-    new = _todo(
-        _field("n", ir.IntegerType(), constraints=ir.Constraints(minimum=1)), version=2
-    )
+    old = _todo(_field("n", ir.IntegerType(), constraints=ir.Constraints(exclusive_minimum=0)))
+    new = _todo(_field("n", ir.IntegerType(), constraints=ir.Constraints(minimum=1)), version=2)
     assert check_entity(old, new, mode=Mode.FULL) == []
 
 
 def test_enum_value_removed_is_backward_error_and_added_is_forward_error() -> None:
     old = _todo(_field("state", ir.EnumType("State", ("open", "done"))))
-    new = _todo(
-        _field("state", ir.EnumType("State", ("open", "done", "wont"))), version=2
-    )
+    new = _todo(_field("state", ir.EnumType("State", ("open", "done", "wont"))), version=2)
     assert check_entity(old, new) == []
     forward = check_entity(old, new, mode=Mode.FORWARD)
     assert _ids(forward) == ["PT015"]
@@ -272,9 +260,7 @@ def test_command_params_changed_without_payload_version_is_pt025() -> None:
     changed = dataclasses.replace(amount, type=ir.DecimalType(10, 2))
     new = _todo(commands=(ir.CommandDef("deposit", (changed,)),), version=2)
     assert _ids(check_entity(old, new)) == ["PT025"]
-    bumped = _todo(
-        commands=(ir.CommandDef("deposit", (changed,), payload_version=2),), version=2
-    )
+    bumped = _todo(commands=(ir.CommandDef("deposit", (changed,), payload_version=2),), version=2)
     assert check_entity(old, bumped) == []
 
 
@@ -299,6 +285,4 @@ def test_fields_the_migration_backfills_need_no_default() -> None:
     new = _todo(_field("note"), _field("title"), version=2)
     assert _ids(check_entity(old, new)) == ["PT010", "PT012"]
     assert check_entity(old, new, backfilled={"note", "title"}) == []
-    assert _ids(check_entity(old, new, mode=Mode.FORWARD, backfilled={"title"})) == [
-        "PT018"
-    ]
+    assert _ids(check_entity(old, new, mode=Mode.FORWARD, backfilled={"title"})) == ["PT018"]

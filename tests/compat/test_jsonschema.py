@@ -76,9 +76,7 @@ def test_one_of_with_overlapping_alternatives_is_not_compatible() -> None:
 
 def test_not_keyword_compares_by_exclusion() -> None:
     assert is_compatible({"type": "string"}, {"not": {"type": "number"}})
-    assert not is_compatible(
-        {"type": ["string", "integer"]}, {"not": {"type": "number"}}
-    )
+    assert not is_compatible({"type": ["string", "integer"]}, {"not": {"type": "number"}})
     assert is_compatible({"enum": ["a", "b"]}, {"not": {"const": "c"}})
 
 
@@ -90,9 +88,7 @@ def test_if_then_else_is_compared_per_branch() -> None:
     }
     assert is_compatible({"type": "string", "maxLength": 2}, new)
     assert is_compatible({"type": "integer"}, new)
-    assert (
-        not is_compatible({"type": ["string", "integer"]}, new) or True
-    )  # split needs if
+    assert not is_compatible({"type": ["string", "integer"]}, new) or True  # split needs if
     assert not is_compatible({"type": "string"}, new)
 
 
@@ -144,16 +140,12 @@ def test_prefix_items_tuples_compare_position_by_position() -> None:
     assert is_compatible(
         old, {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}
     )
-    assert not is_compatible(
-        old, {"type": "array", "prefixItems": [{"type": "integer"}]}
-    )
+    assert not is_compatible(old, {"type": "array", "prefixItems": [{"type": "integer"}]})
 
 
 def test_unique_items_added_is_narrowing_unless_arrays_are_short() -> None:
     assert not is_compatible({"type": "array"}, {"type": "array", "uniqueItems": True})
-    assert is_compatible(
-        {"type": "array", "maxItems": 1}, {"type": "array", "uniqueItems": True}
-    )
+    assert is_compatible({"type": "array", "maxItems": 1}, {"type": "array", "uniqueItems": True})
 
 
 def test_forward_mode_checks_the_converse() -> None:
@@ -168,9 +160,7 @@ def test_lenient_policy_accepts_open_content_model_changes_as_assumed() -> None:
     assert not strict.compatible
     lenient = compare_schemas(OPEN, new, policy=Policy.LENIENT)
     assert lenient.compatible
-    assert [d.type for d in lenient.assumed] == [
-        "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
-    ]
+    assert [d.type for d in lenient.assumed] == ["OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"]
     closing = compare_schemas(OPEN, CLOSED, policy=Policy.LENIENT)
     assert closing.compatible and closing.assumed
     assert not compare_schemas(OPEN, CLOSED).compatible
@@ -199,9 +189,7 @@ def test_differences_carry_change_type_and_pointer() -> None:
     }
     new = {
         "type": "object",
-        "properties": {
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}
-        },
+        "properties": {"tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}},
     }
     (diff,) = compare_schemas(old, new).breaking
     assert diff.type == "MAX_LENGTH_ADDED"
@@ -219,3 +207,25 @@ def test_removed_constraints_are_reported_as_compatible_differences() -> None:
 def test_unevaluated_properties_is_not_assumed_harmless() -> None:
     assert not is_compatible(OPEN, {**OPEN, "unevaluatedProperties": False})
     assert is_compatible(OPEN, {**OPEN, "unevaluatedProperties": True})
+
+
+def test_discriminated_one_of_alternatives_are_told_apart_by_their_tag() -> None:
+    cat = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"const": "cat"}, "lives": {"type": "integer"}},
+    }
+    dog = {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "dog"}}}
+    wider_cat = {**cat, "properties": {**cat["properties"], "lives": {"type": "number"}}}
+    assert is_compatible({"oneOf": [cat, dog]}, {"oneOf": [wider_cat, dog]})
+
+
+def test_closed_object_and_object_requiring_a_foreign_property_are_disjoint() -> None:
+    job = {
+        "type": "object",
+        "properties": {"runs": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    call = {"type": "object", "required": ["uses"], "properties": {"uses": {"type": "string"}}}
+    wider_job = {**job, "properties": {"runs": {"type": ["string", "array"]}}}
+    assert is_compatible({"oneOf": [job, call]}, {"oneOf": [wider_job, call]})

@@ -57,9 +57,7 @@ PINNED = [
 def test_published_rule_ids_keep_their_names() -> None:
     current = {r.id: r.name for r in CATALOG}
     for rule_id, name in PINNED:
-        assert (
-            current.get(rule_id) == name
-        ), f"{rule_id} was renamed, renumbered or removed"
+        assert current.get(rule_id) == name, f"{rule_id} was renamed, renumbered or removed"
 
 
 def test_ids_and_names_are_unique_and_well_formed() -> None:
@@ -99,18 +97,14 @@ def test_ids_and_names_are_unique_and_well_formed() -> None:
         ("unused baseline entry", "unused-baseline-entry"),
     ],
 )
-def test_every_design_rule_has_a_catalog_entry(
-    design_rule: str, rule_name: str
-) -> None:
+def test_every_design_rule_has_a_catalog_entry(design_rule: str, rule_name: str) -> None:
     assert rule_by_name(rule_name).summary, design_rule
 
 
 @pytest.mark.parametrize("rule", CATALOG, ids=lambda r: r.id)
 def test_message_and_hint_templates_fill_from_their_fields(rule: Rule) -> None:
     params = {name: f"<{name}>" for name in rule.template_fields()}
-    finding = rule.finding(
-        FindingLocation(file="a.py", line=3, subject="Todo.title"), **params
-    )
+    finding = rule.finding(FindingLocation(file="a.py", line=3, subject="Todo.title"), **params)
     assert "{" not in finding.message and "}" not in finding.message
     assert finding.severity is rule.severity
     assert rule.id in finding.render()
@@ -138,12 +132,8 @@ def test_backward_only_rules_apply_in_full_mode_but_not_forward() -> None:
 
 def test_baseline_key_ignores_line_numbers() -> None:
     rule = get_rule("PT011")
-    a = rule.finding(
-        FindingLocation("m.py", 3, subject="Todo.x"), entity="Todo", field="x"
-    )
-    b = rule.finding(
-        FindingLocation("m.py", 9, subject="Todo.x"), entity="Todo", field="x"
-    )
+    a = rule.finding(FindingLocation("m.py", 3, subject="Todo.x"), entity="Todo", field="x")
+    b = rule.finding(FindingLocation("m.py", 9, subject="Todo.x"), entity="Todo", field="x")
     assert a.baseline_key() == b.baseline_key() == ("PT011", "Todo.x")
 
 

@@ -19,11 +19,7 @@ from persist_tool.compat.entity import check_entity, has_failures
 from persist_tool.rules import Mode
 
 CASES_FILE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "corpus"
-    / "schema-registry"
-    / "cases.json"
+    Path(__file__).resolve().parents[3] / "shared" / "corpus" / "schema-registry" / "cases.json"
 )
 
 
@@ -69,18 +65,14 @@ def test_entity_backward_check_agrees_with_registry_verdict(
     if case["compatible"]:
         assert compatible, f"registry says compatible, the check found:\n{rendered}"
     else:
-        assert (
-            not compatible
-        ), "registry says INCOMPATIBLE, the check found nothing that fails"
+        assert not compatible, "registry says INCOMPATIBLE, the check found nothing that fails"
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_breaking_differences_never_use_a_registry_compatible_change_type(
     case: dict[str, Any], corpus: Path
 ) -> None:
-    sets = json.loads(
-        (corpus / "schema-registry" / "compatible_change_sets.json").read_text()
-    )
+    sets = json.loads((corpus / "schema-registry" / "compatible_change_sets.json").read_text())
     strict = set(sets["COMPATIBLE_CHANGES_STRICT"])
     result = compare_schemas(case["original_schema"], case["update_schema"])
     misnamed = [d.render() for d in result.breaking if d.type in strict]

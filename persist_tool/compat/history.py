@@ -50,17 +50,20 @@ class GitRef:
         self.root = self._toplevel(start)
         self._verify()
 
-    def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+    def _git(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(
-                ["git", *args], cwd=self.root, capture_output=True, check=False, timeout=60
+                ["git", *args],
+                cwd=cwd or self.root,
+                capture_output=True,
+                check=False,
+                timeout=60,
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise ir.SourceError(None, f"cannot run git: {error}") from None
 
     def _toplevel(self, start: Path) -> Path:
-        self.root = start
-        done = self._git("rev-parse", "--show-toplevel")
+        done = self._git("rev-parse", "--show-toplevel", cwd=start)
         if done.returncode != 0:
             raise ir.SourceError(
                 None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -319,3 +321,38 @@ def test_ignored_rules_are_not_reported(shop: ShopRepo) -> None:
     _narrow_note(shop)
     shop.configure('ignores = ["PT014"]\n')
     assert shop.check().exit_code == 0
+
+
+# --------------------------------------------------------------------------- --against
+
+
+def test_against_a_ref_compares_with_the_sources_at_that_commit(shop: ShopRepo) -> None:
+    shop.edit("    note VARCHAR(500),", "    note VARCHAR(100),")
+    shop.run("lock", "--lock", "other.lock.json")  # the working lock is not what counts
+    (shop.root / "persist.lock.json").unlink()
+    outcome = shop.check("--against", "HEAD")
+    assert outcome.exit_code == 1
+    assert sorted(outcome.rules) == ["PT001", "PT014"]
+    data = json.loads(outcome.stdout)
+    assert data["inputs"]["against"] == "HEAD" and data["inputs"]["lock"] is None
+    shop.commit("narrow note")
+    assert shop.check("--against", "HEAD").exit_code == 0
+    assert sorted(shop.check("--against", "HEAD~1").rules) == ["PT001", "PT014"]
+
+
+def test_against_a_ref_where_the_source_did_not_exist_yet(shop: ShopRepo) -> None:
+    (shop.root / "extra.sql").write_text(
+        "-- persist: Coupon schema_version=1\nCREATE TABLE coupons (id INTEGER PRIMARY KEY);\n",
+        encoding="utf-8",
+    )
+    outcome = shop.check("shop.sql", "extra.sql", "--against", "HEAD")
+    assert outcome.exit_code == 1  # the working lock does not record Coupon
+    assert outcome.rules == ["PT004"]
+
+
+def test_against_outside_a_git_repository_exits_2(tmp_path: Path) -> None:
+    repo = ShopRepo(tmp_path / "plain")
+    shutil.rmtree(repo.root / ".git")
+    outcome = repo.run("compat-check", "--against", "HEAD")
+    assert outcome.exit_code == 2
+    assert "--against needs a git repository" in outcome.stderr

@@ -39,9 +39,15 @@ class Outcome:
     stderr: str
 
     @property
+    def findings(self) -> list[dict[str, Any]]:
+        """Return the findings of a JSON report."""
+        found: list[dict[str, Any]] = json.loads(self.stdout)["findings"]
+        return found
+
+    @property
     def rules(self) -> list[str]:
         """Return the rule ids of the findings, from a JSON report."""
-        return [f["rule"] for f in json.loads(self.stdout)["findings"]]
+        return [f["rule"] for f in self.findings]
 
 
 def git(root: Path, *args: str) -> str:

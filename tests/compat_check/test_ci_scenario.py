@@ -74,7 +74,7 @@ def test_the_full_ci_story(shop: ShopRepo) -> None:
     )
     unmapped = shop.check("--journal", journal.name)
     assert unmapped.exit_code == 1
-    [finding] = [f for f in _findings(unmapped) if f["rule"] == "PT033"]
+    [finding] = [f for f in unmapped.findings if f["rule"] == "PT033"]
     assert finding["location"]["file"] == "orders.jsonl"
     assert finding["location"]["line"] == 1
     assert "command SetShippedOn (payload_version 1) no longer exists" in finding["message"]
@@ -89,7 +89,7 @@ def test_the_full_ci_story(shop: ShopRepo) -> None:
     )
     outcome = shop.check("--snapshot", newer.name)
     assert outcome.exit_code == 1
-    [finding] = [f for f in _findings(outcome) if f["rule"] == "PT030"]
+    [finding] = [f for f in outcome.findings if f["rule"] == "PT030"]
     assert finding["location"]["record"] == "#2"
     assert finding["location"]["pointer"] == "/records/1/schema_version"
     assert "schema_version 3 is newer than the code's 2" in finding["message"]
@@ -104,7 +104,7 @@ def test_a_snapshot_record_invalid_after_upgrade_names_id_and_pointer(shop: Shop
     )
     outcome = shop.check("--snapshot", path.name)
     assert outcome.exit_code == 1
-    [finding] = [f for f in _findings(outcome) if f["rule"] == "PT032"]
+    [finding] = [f for f in outcome.findings if f["rule"] == "PT032"]
     assert finding["location"]["record"] == "#5"
     assert finding["location"]["pointer"] == "/records/1/fields/status"
 
@@ -125,7 +125,7 @@ def test_a_stubbed_migration_fails_until_it_is_written(shop: ShopRepo) -> None:
     )
     outcome = shop.check()
     assert outcome.exit_code == 1
-    [finding] = [f for f in _findings(outcome) if f["rule"] == "PT036"]
+    [finding] = [f for f in outcome.findings if f["rule"] == "PT036"]
     assert finding["location"]["file"] == "migrations/order_v1_to_v2.py"
     assert "decide which orders were gift wrapped" in finding["message"]
     stub_line = (
@@ -134,14 +134,6 @@ def test_a_stubbed_migration_fails_until_it_is_written(shop: ShopRepo) -> None:
         .index("    # stub: decide which orders were gift wrapped.")
     )
     assert finding["location"]["line"] == stub_line + 1
-
-
-def _findings(outcome: object) -> list[dict[str, object]]:
-    import json
-
-    data = json.loads(outcome.stdout)  # type: ignore[attr-defined]
-    findings: list[dict[str, object]] = data["findings"]
-    return findings
 
 
 def test_outputs_never_leave_bytecode_in_the_migrations_directory(shop: ShopRepo) -> None:

@@ -11,13 +11,6 @@ import pytest
 from persist_tool.rules import CATALOG
 from tests.compat_check.conftest import ShopRepo
 
-
-def findings(outcome: object) -> list[dict[str, object]]:
-    data = json.loads(outcome.stdout)  # type: ignore[attr-defined]
-    out: list[dict[str, object]] = data["findings"]
-    return out
-
-
 # --------------------------------------------------------------------------- exit codes
 
 
@@ -68,7 +61,7 @@ def test_fail_on_decides_which_severities_fail(shop: ShopRepo) -> None:
     )
     default = shop.check()
     assert default.exit_code == 0 and default.rules == ["PT023"]
-    assert findings(default)[0]["severity"] == "info"
+    assert default.findings[0]["severity"] == "info"
     assert shop.check("--fail-on", "warning").exit_code == 0
     assert shop.check("--fail-on", "info").exit_code == 1
     shop.configure('fail-on = "info"\n')
@@ -84,7 +77,7 @@ def test_a_change_without_a_version_bump_is_pt001(shop: ShopRepo) -> None:
     outcome = shop.check()
     assert outcome.exit_code == 1
     assert "PT001" in outcome.rules and "PT014" in outcome.rules
-    pt001 = next(f for f in findings(outcome) if f["rule"] == "PT001")
+    pt001 = next(f for f in outcome.findings if f["rule"] == "PT001")
     assert "Order: the schema changed (~note) but schema_version is still 1" in str(
         pt001["message"]
     )
@@ -123,9 +116,9 @@ def test_a_removed_entity_is_a_warning(shop: ShopRepo) -> None:
     (shop.root / "shop.sql").write_text(text[:start], encoding="utf-8")
     outcome = shop.check()
     assert outcome.exit_code == 0
-    [finding] = findings(outcome)
+    [finding] = outcome.findings
     assert finding["rule"] == "PT020" and finding["severity"] == "warning"
-    assert finding["location"]["file"] == "persist.lock.json"  # type: ignore[index]
+    assert finding["location"]["file"] == "persist.lock.json"
 
 
 def test_without_a_lock_every_entity_is_unrecorded(shop: ShopRepo) -> None:
@@ -174,7 +167,7 @@ def test_transitive_checks_every_recorded_version(shop: ShopRepo) -> None:
     assert shop.check().exit_code == 0
     transitive = shop.check("--transitive")
     assert transitive.exit_code == 1 and transitive.rules == ["PT014"]
-    assert "(against schema_version 1)" in str(findings(transitive)[0]["message"])
+    assert "(against schema_version 1)" in str(transitive.findings[0]["message"])
 
 
 # --------------------------------------------------------------------------- migrations
@@ -203,7 +196,7 @@ def test_a_gap_in_the_chain_is_pt003(shop: ShopRepo) -> None:
     _step(shop, 1, 2)
     _step(shop, 3, 4)
     outcome = shop.check("--lock", "persist.lock.json")
-    gaps = [f for f in findings(outcome) if f["rule"] == "PT003"]
+    gaps = [f for f in outcome.findings if f["rule"] == "PT003"]
     assert [str(f["message"]) for f in gaps] == ["Order: migration steps jump from v2 to v3"]
 
 
@@ -292,11 +285,11 @@ def test_an_unused_baseline_entry_is_reported(shop: ShopRepo) -> None:
     )
     outcome = shop.check("--fail-on", "warning")
     assert outcome.exit_code == 1
-    unused = findings(outcome)
+    unused = outcome.findings
     assert [f["rule"] for f in unused] == ["PT040", "PT040"]
-    assert unused[0]["location"]["file"] == "pyproject.toml"  # type: ignore[index]
-    assert unused[0]["location"]["line"] == 10  # type: ignore[index]
-    assert unused[1]["location"]["line"] == 11  # type: ignore[index]
+    assert unused[0]["location"]["file"] == "pyproject.toml"
+    assert unused[0]["location"]["line"] == 10
+    assert unused[1]["location"]["line"] == 11
     assert "baseline entry PT012 at Order.status matches no finding" in str(unused[0]["message"])
 
 

@@ -8,7 +8,7 @@ import re
 from importlib import resources
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from persist_tool.compat.check import CheckReport

@@ -228,7 +228,7 @@ ORDER_V1 = {
 
 def write_snapshot(
     path: Path,
-    records: list[dict[str, Any]],
+    records: list[Any],
     *,
     types: list[dict[str, Any]] | None = None,
     **header: Any,

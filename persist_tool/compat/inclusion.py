@@ -89,6 +89,7 @@ class Checker:
     _memo: dict[_Key, tuple[list[Difference], list[Atom], JsonValue]] = field(default_factory=dict)
     _negations: dict[tuple[int, int], Atom] = field(default_factory=dict)
     _assumed_cycles: int = 0
+    _strict: Checker | None = None
     _disjoint_active: set[tuple[frozenset[tuple[int, frozenset[str]]], ...]] = field(
         default_factory=set
     )
@@ -119,7 +120,14 @@ class Checker:
         Differences counted compatible only by convention (``assumed``) do not prove
         anything here: this answer feeds other proofs (``not``, ``if``, ``oneOf``).
         """
+        if self.lenient:  # proofs feed negations too, where lenient reading is unsound
+            return self._strict_checker().includes(old, new, new_doc)
         return is_proven(self.conj(old, new, new_doc, "#/"))
+
+    def _strict_checker(self) -> Checker:
+        if self._strict is None:
+            self._strict = Checker(Policy.STRICT)
+        return self._strict
 
     # ------------------------------------------------------------------ the core
 

@@ -229,3 +229,13 @@ def test_closed_object_and_object_requiring_a_foreign_property_are_disjoint() ->
     call = {"type": "object", "required": ["uses"], "properties": {"uses": {"type": "string"}}}
     wider_job = {**job, "properties": {"runs": {"type": ["string", "array"]}}}
     assert is_compatible({"oneOf": [job, call]}, {"oneOf": [wider_job, call]})
+
+
+def test_lenient_reading_is_not_applied_inside_negations() -> None:
+    old = {"not": {"additionalProperties": {"type": "null"}}}
+    new = {"not": {"additionalProperties": {"const": None}}}
+    assert is_compatible(old, new)
+    assert is_compatible(old, new, policy=Policy.LENIENT)
+    assert not is_compatible(
+        new | {"not": {"additionalProperties": False}}, old, policy=Policy.LENIENT
+    )

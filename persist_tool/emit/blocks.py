@@ -14,8 +14,10 @@ from persist_tool.emit import types as ty
 from persist_tool.emit.model import CommandPlan, EntityPlan, EnumPlan, FieldPlan
 from persist_tool.emit.pycode import (
     LINE_LENGTH,
+    assign,
     call,
     docstring,
+    if_all,
     py_literal,
     py_str,
     wrapped_literal,
@@ -59,10 +61,9 @@ def enum_class(e: EnumPlan) -> str:
     return _lines(f"class {e.name}({e.base}):", docstring(e.doc, 1), "", *body)
 
 
-def schema_constants(plan: EntityPlan) -> list[str]:
-    """Return the module constants holding JSON sub-schemas of ``json`` fields."""
-    out: list[str] = []
-    seen: set[str] = set()
+def _schema_sources(plan: EntityPlan) -> dict[str, Any]:
+    """Return constant name -> JSON sub-schema for every ``json`` field and parameter."""
+    out: dict[str, Any] = {}
     every = list(plan.fields)
     for c in plan.commands:
         every.extend(c.params)
@@ -70,13 +71,24 @@ def schema_constants(plan: EntityPlan) -> list[str]:
         t = fp.field.type
         while isinstance(t, ir.ArrayType):
             t = t.item
-        if not isinstance(t, ir.JsonType | ir.ObjectType) or fp.schema_const in seen:
+        if not isinstance(t, ir.JsonType | ir.ObjectType) or fp.schema_const in out:
             continue
         if isinstance(t, ir.JsonType) and not t.schema:
             continue
-        seen.add(fp.schema_const)
-        schema: Any = dict(t.schema) if isinstance(t, ir.JsonType) else {"type": "object"}
-        head = f"{fp.schema_const}: Final[Mapping[str, Any]] = "
+        out[fp.schema_const] = dict(t.schema) if isinstance(t, ir.JsonType) else {"type": "object"}
+    return out
+
+
+def schema_constant_names(plan: EntityPlan) -> list[str]:
+    """Return the names of the module's JSON sub-schema constants."""
+    return list(_schema_sources(plan))
+
+
+def schema_constants(plan: EntityPlan) -> list[str]:
+    """Return the module constants holding JSON sub-schemas of ``json`` fields."""
+    out: list[str] = []
+    for name, schema in _schema_sources(plan).items():
+        head = f"{name}: Final[Mapping[str, Any]] = "
         out.append(head + py_literal(schema, 0, len(head)))
     if plan.entity_schema_const is not None:
         head = f"{plan.entity_schema_const}: Final[Mapping[str, Any]] = "
@@ -100,6 +112,20 @@ def entity_class(plan: EntityPlan) -> str:
         "",
         *body,
     )
+
+
+def _annotated(name: str, annotation: str, default: str | None) -> str:
+    """Return a class-level ``name: annotation = default`` line, split as black would."""
+    if default is None:
+        return f"    {name}: {annotation}"
+    prefix = "field(default_factory="
+    if default.startswith(prefix):
+        return call(
+            f"{name}: {annotation} = field",
+            ["default_factory=" + default[len(prefix) : -1]],
+            1,
+        )
+    return assign(f"{name}: {annotation}", default, 1)
 
 
 def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
@@ -205,9 +231,7 @@ def _payload_reader(
         # Members beyond the named properties are kept (the schema allows them) and
         # checked against the schema of what is allowed, at their own pointers.
         lines.append(call(f"{local(rest)} = _p.rest_of", ["data", known], 2))
-        lines.append(
-            call("_p.read_json", [local(rest), '""', "issues", rest.schema_const], 2)
-        )
+        lines.append(call("_p.read_json", [local(rest), '""', "issues", rest.schema_const], 2))
     if mode != "patch" and plan.entity_schema_const is not None:
         lines.append(call("_p.read_json", ["data", '""', "issues", plan.entity_schema_const], 2))
     for fp in named:
@@ -237,7 +261,7 @@ def _payload_reader(
             lines.append(f"        if data.get({key}) is not None:")
             lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
         elif f.nullable:
-            lines.append(f"        if {key} in data and data[{key}] is None:")
+            lines.append(if_all([f"{key} in data", f"data[{key}] is None"], 2))
             lines.append(f"            {name} = None")
             lines.append(f"        elif {key} in data:")
             lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
@@ -245,7 +269,7 @@ def _payload_reader(
             lines.append(f"        if {key} in data:")
             lines.append(_reader_call(fp, plan, f"data[{key}]", path, 3, f"{name} = "))
     lines.append("        if issues:")
-    lines.append(f"            raise ValidationError(issues, entity={py_str(entity_label)})")
+    lines.append(call("raise ValidationError", ["issues", f"entity={py_str(entity_label)}"], 3))
     lines.append(call(f"return {cls_name}", [f"{fp.name}={local(fp)}" for fp in fps], 2))
     return lines
 
@@ -309,7 +333,7 @@ def _to_payload_dict(
     for fp in omitted:
         value = f"{owner}.{fp.name}"
         lines.append(f"{pad}if {value} is not None:")
-        lines.append(f"{inner}payload[{py_str(fp.key)}] = {_dump_value(fp, value, plan)}")
+        lines.append(assign(f"payload[{py_str(fp.key)}]", _dump_value(fp, value, plan), level + 1))
     lines.append(f"{pad}return payload")
     return lines
 
@@ -329,8 +353,7 @@ def draft_class(plan: EntityPlan) -> str:
     body: list[str] = []
     for fp in plan.draft_fields:
         default = _default_expr(fp, plan)
-        suffix = "" if default is None else f" = {default}"
-        body.append(f"    {fp.name}: {_field_annotation(fp, plan)}{suffix}")
+        body.append(_annotated(fp.name, _field_annotation(fp, plan), default))
         doc = _attr_doc(fp.field, 1)
         if doc:
             body.append(doc)
@@ -377,9 +400,7 @@ def patch_class(plan: EntityPlan) -> str:
         dump = ["        payload: dict[str, Any] = {}"]
         for fp in plan.patch_fields:
             dump.append(f"        if self.{fp.name} is not UNSET:")
-            dump.append(
-                f"            payload[{py_str(fp.key)}] = {_dump(fp, f'self.{fp.name}', plan)}"
-            )
+            dump.append(assign(f"payload[{py_str(fp.key)}]", _dump(fp, f"self.{fp.name}", plan), 3))
         dump.append("        return payload")
     else:
         empty_lines = ["        return True"]
@@ -419,8 +440,7 @@ def command_class(plan: EntityPlan, c: CommandPlan) -> str:
     fields: list[str] = []
     for fp in c.params:
         default = _default_expr(fp, plan) if not fp.field.required else None
-        suffix = "" if default is None else f" = {default}"
-        fields.append(f"    {fp.name}: {_field_annotation(fp, plan)}{suffix}")
+        fields.append(_annotated(fp.name, _field_annotation(fp, plan), default))
         doc = _attr_doc(fp.field, 1)
         if doc:
             fields.append(doc)

@@ -226,11 +226,35 @@ def _ensure_black_stable(text: str) -> str:
     (very long names or literals), where black's own choices are hard to predict; only
     those files pay for black.
     """
-    if all(len(line) <= LINE_LENGTH for line in text.splitlines()):
+    long_lines = {
+        number for number, line in enumerate(text.splitlines(), 1) if len(line) > LINE_LENGTH
+    }
+    if not long_lines or long_lines <= _unformatted_lines(text):
         return text
     import black
 
     return black.format_str(text, mode=black.Mode())
+
+
+def _unformatted_lines(text: str) -> set[int]:
+    """Return the numbers of lines black never re-lays: comments and docstring text.
+
+    A docstring line holding one long word (a URL) or the header comment with a long path
+    is left as it is by black, so such lines alone need no black run.
+    """
+    import io
+    import tokenize
+
+    lines: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT or (
+                token.type == tokenize.STRING and token.string.startswith('"""')
+            ):
+                lines.update(range(token.start[0], token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return set()
+    return lines
 
 
 def render_package(

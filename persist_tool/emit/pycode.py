@@ -8,6 +8,7 @@ otherwise exploded one element per line with a magic trailing comma, which black
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,6 +18,9 @@ __all__ = [
     "call",
     "docstring",
     "hugging_call",
+    "Code",
+    "assign",
+    "if_all",
     "indent",
     "long_string",
     "py_literal",
@@ -50,9 +54,22 @@ def _escape_char(ch: str) -> str:
     return ch
 
 
+_TRANSLATE = {code: _escape_char(chr(code)) for code in (*range(0x20), 0x5C, 0x7F)}
+"""Backslash and control characters, escaped with ``str.translate`` (fast on long texts)."""
+
+
+class Code(str):
+    """Source text that ``py_literal`` writes as it is (a constant's name, say)."""
+
+    __slots__ = ()
+
+
 def py_str(text: str) -> str:
     """Return a string literal for ``text`` as black would quote it."""
-    body = "".join(_escape_char(ch) for ch in text)
+    body = text.translate(_TRANSLATE)
+    if not body.isprintable():
+        # Rare: invisible characters and lone surrogates, spelled out one by one.
+        body = "".join(_escape_char(ch) if not ch.isprintable() else ch for ch in body)
     # black keeps double quotes unless they need more escapes than single quotes would.
     if body.count('"') > body.count("'"):
         return "'" + body.replace("'", "\\'") + "'"
@@ -67,7 +84,7 @@ def py_literal(value: Any, indent_level: int = 0, prefix_len: int = 0) -> str:
     """
     flat = _flat_literal(value)
     fits = indent_level * 4 + prefix_len + len(flat) + 1 <= LINE_LENGTH
-    if isinstance(value, str) and not fits and prefix_len > 0:
+    if isinstance(value, str) and not isinstance(value, Code) and not fits and prefix_len > 0:
         # Inside an exploded container: a parenthesised concatenation keeps lines short.
         return split_string(value, indent_level)
     if fits or not isinstance(value, (dict, list, tuple)):
@@ -89,6 +106,8 @@ def py_literal(value: Any, indent_level: int = 0, prefix_len: int = 0) -> str:
 
 
 def _flat_literal(value: Any) -> str:
+    if isinstance(value, Code):
+        return str(value)
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -206,6 +225,44 @@ def long_string(text: str, indent_level: int, suffix: str = ",") -> str:
     if len(pad) + len(flat) + len(suffix) <= LINE_LENGTH:
         return f"{pad}{flat}{suffix}"
     return f"{pad}{split_string(text, indent_level)}{suffix}"
+
+
+def assign(target: str, expr: str, indent_level: int) -> str:
+    """Return ``target = expr``, the value wrapped in parentheses as black does when long."""
+    pad = "    " * indent_level
+    flat = f"{pad}{target} = {expr}"
+    inner = pad + "    "
+    if len(flat) <= LINE_LENGTH:
+        return flat
+    if len(inner) + len(expr) <= LINE_LENGTH:
+        return f"{pad}{target} = (\n{inner}{expr}\n{pad})"
+    ternary = _TERNARY.fullmatch(expr)
+    if ternary is None:
+        return flat
+    parts = "\n".join(f"{inner}{p}" for p in ternary.groups())
+    return f"{pad}{target} = (\n{parts}\n{pad})"
+
+
+_TERNARY = re.compile(r"(None) (if \S+ is None) (else .+)")
+"""``None if x is None else f(x)``, the one conditional expression generated code uses."""
+
+
+def if_all(conditions: list[str], indent_level: int) -> str:
+    """Return ``if a and b:`` laid out as black does when the line is too long.
+
+    First the whole condition inside parentheses on its own line; when even that is too
+    long, one operand per line with ``and`` leading.
+    """
+    pad = "    " * indent_level
+    joined = " and ".join(conditions)
+    flat = f"{pad}if {joined}:"
+    if len(flat) <= LINE_LENGTH:
+        return flat
+    inner = pad + "    "
+    if len(inner) + len(joined) <= LINE_LENGTH:
+        return f"{pad}if (\n{inner}{joined}\n{pad}):"
+    body = f"\n{inner}and ".join(conditions)
+    return f"{pad}if (\n{inner}{body}\n{pad}):"
 
 
 def statement(text: str, indent_level: int) -> str:

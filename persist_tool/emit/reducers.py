@@ -6,15 +6,20 @@ from collections.abc import Mapping
 
 from persist_tool import ir
 from persist_tool.emit import types as ty
-from persist_tool.emit.model import EntityPlan
+from persist_tool.emit.blocks import schema_constant_names
+from persist_tool.emit.model import EntityPlan, FieldPlan
 from persist_tool.emit.pycode import (
+    Code,
     call,
     docstring,
     hugging_call,
+    if_all,
     long_string,
     py_literal,
     py_str,
+    split_string,
 )
+from persist_tool.emit.types import field_schema
 
 __all__ = [
     "apply_command_fn",
@@ -115,7 +120,7 @@ def apply_patch_fn(plan: EntityPlan) -> str:
         body.append("    changed: set[str] = set()")
         for fp in plan.patch_fields:
             body.append(
-                f"    if patch.{fp.name} is not UNSET and patch.{fp.name} != {v}.{fp.name}:"
+                if_all([f"patch.{fp.name} is not UNSET", f"patch.{fp.name} != {v}.{fp.name}"], 1)
             )
             body.append(f"        {v}.{fp.name} = patch.{fp.name}")
             body.append(f"        changed.add({py_str(fp.name)})")
@@ -123,7 +128,9 @@ def apply_patch_fn(plan: EntityPlan) -> str:
     else:
         body.append("    return frozenset()")
     return _lines(
-        f"def apply_patch({v}: {e.name}, patch: {e.name}Patch) -> frozenset[str]:",
+        call(
+            "def apply_patch", [f"{v}: {e.name}", f"patch: {e.name}Patch"], 0, " -> frozenset[str]:"
+        ),
         '    """Apply the fields a patch sets; return the names of the fields that changed."""',
         *body,
     )
@@ -151,7 +158,12 @@ def apply_command_fn(plan: EntityPlan) -> str:
             body.append(call(f"{v}.{c.method}", args, 3))
             body.append(f"            return _changed_fields(before, {v})")
     return _lines(
-        f"def apply_command({v}: {e.name}, command: {e.name}Command) -> frozenset[str]:",
+        call(
+            "def apply_command",
+            [f"{v}: {e.name}", f"command: {e.name}Command"],
+            0,
+            " -> frozenset[str]:",
+        ),
         '    """Apply a command; return the names of the fields that changed."""',
         *body,
     )
@@ -230,17 +242,22 @@ def commands_constant(plan: EntityPlan) -> list[str]:
             *[f"    | {u}" for u in union_items[1:]],
             ")",
         )
-    entries = [f"    {c.class_name}.name: {c.class_name}," for c in plan.commands]
+    # A comprehension over one class a line: black leaves long ``Cls.name: Cls`` entries
+    # alone, but they would not fit the line.
     table = _lines(
         f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{",
-        *entries,
+        "    command.name: command",
+        "    for command in (",
+        *[f"        {c.class_name}," for c in plan.commands],
+        "    )",
         "}",
     )
     specs: list[str] = []
+    consts = frozenset(schema_constant_names(plan))
     for c in plan.commands:
         schema = {
             "type": "object",
-            "properties": {p.key: _param_schema(p.field) for p in c.params},
+            "properties": {p.key: _param_schema(p, consts) for p in c.params},
             "required": [p.key for p in c.params if p.field.required],
             "additionalProperties": False,
         }
@@ -263,10 +280,22 @@ def commands_constant(plan: EntityPlan) -> list[str]:
     return [union, table, commands]
 
 
-def _param_schema(f: ir.Field) -> Mapping[str, object]:
-    from persist_tool.emit.types import field_schema
+def _param_schema(p: FieldPlan, consts: frozenset[str]) -> Mapping[str, object]:
+    """Return a payload property's schema, naming the module's schema constant if it has one.
 
-    return field_schema(f)
+    A ``json`` field's sub-schema can be large; the command list refers to the constant the
+    readers already use instead of repeating it.
+    """
+    schema = field_schema(p.field)
+    if p.schema_const not in consts:
+        return schema
+    inner = schema["anyOf"][0] if p.field.nullable else schema
+    if inner.get("type") == "array" or not isinstance(p.field.type, ir.JsonType | ir.ObjectType):
+        return schema
+    ref = Code(p.schema_const)
+    if p.field.nullable:
+        return {"anyOf": [ref, {"type": "null"}]}
+    return {"allOf": [ref]}
 
 
 def value_functions(plan: EntityPlan) -> list[str]:
@@ -367,8 +396,7 @@ def spec_constant(
         "    ),",
         f"    primary_key={py_literal(tuple(e.primary_key))},",
         f"    unique={py_literal(tuple(tuple(u) for u in e.unique), 1, len('unique=') + 1)},",
-        "    indexes=(" if indexes else "    indexes=(),",
-        *([f"        {x}" for x in indexes] + ["    ),"] if indexes else []),
+        *_indexes_lines(indexes),
         "    ddl=MappingProxyType(",
         *ddl_lines,
         "    ),",
@@ -387,10 +415,31 @@ def spec_constant(
         "    apply_patch=apply_patch,",
         "    apply_command=apply_command,",
         f"    parse_command=parse_{v}_command,",
-        f"    doc={py_str(e.doc) if e.doc else 'None'},",
+        _keyword("doc", e.doc),
         *_spec_extra(plan),
         ")",
     )
+
+
+def _indexes_lines(indexes: list[str]) -> list[str]:
+    """Return the ``indexes=`` argument; black keeps a one-element tuple on one line."""
+    if not indexes:
+        return ["    indexes=(),"]
+    if len(indexes) == 1:
+        flat = f"    indexes=({indexes[0]}),"
+        if len(flat) <= 88 and "\n" not in flat:
+            return [flat]
+    return ["    indexes=(", *[f"        {x}" for x in indexes], "    ),"]
+
+
+def _keyword(name: str, text: str | None) -> str:
+    """Return a ``name=...,`` argument line of the spec, a long text split over lines."""
+    if text is None:
+        return f"    {name}=None,"
+    flat = f"    {name}={py_str(text)},"
+    if len(flat) <= 88:
+        return flat
+    return f"    {name}={split_string(text, 1)},"
 
 
 def _spec_extra(plan: EntityPlan) -> list[str]:

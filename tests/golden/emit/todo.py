@@ -861,20 +861,23 @@ TodoCommand: TypeAlias = (
 
 
 _TODO_COMMAND_TYPES: Final[dict[str, type[TodoCommand]]] = {
-    TodoSetTitle.name: TodoSetTitle,
-    TodoSetStatus.name: TodoSetStatus,
-    TodoSetPriority.name: TodoSetPriority,
-    TodoSetEstimate.name: TodoSetEstimate,
-    TodoSetBudget.name: TodoSetBudget,
-    TodoSetDueAt.name: TodoSetDueAt,
-    TodoSetDueOn.name: TodoSetDueOn,
-    TodoSetRemindAt.name: TodoSetRemindAt,
-    TodoSetRef.name: TodoSetRef,
-    TodoSetAttachment.name: TodoSetAttachment,
-    TodoSetTags.name: TodoSetTags,
-    TodoSetMeta.name: TodoSetMeta,
-    TodoSetDone.name: TodoSetDone,
-    TodoTouch.name: TodoTouch,
+    command.name: command
+    for command in (
+        TodoSetTitle,
+        TodoSetStatus,
+        TodoSetPriority,
+        TodoSetEstimate,
+        TodoSetBudget,
+        TodoSetDueAt,
+        TodoSetDueOn,
+        TodoSetRemindAt,
+        TodoSetRef,
+        TodoSetAttachment,
+        TodoSetTags,
+        TodoSetMeta,
+        TodoSetDone,
+        TodoTouch,
+    )
 }
 
 
@@ -1053,21 +1056,7 @@ TODO_COMMANDS: Final[tuple[CommandSpec, ...]] = (
         payload_version=TodoSetMeta.payload_version,
         payload_schema={
             "type": "object",
-            "properties": {
-                "value": {
-                    "anyOf": [
-                        {
-                            "type": "object",
-                            "properties": {
-                                "source": {"type": "string"},
-                                "weight": {"type": "integer"},
-                            },
-                            "additionalProperties": False,
-                        },
-                        {"type": "null"},
-                    ],
-                },
-            },
+            "properties": {"value": {"anyOf": [_TODO_META_SCHEMA, {"type": "null"}]}},
             "required": [],
             "additionalProperties": False,
         },

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 from persist_runtime import EntitySpec
 
@@ -63,23 +62,10 @@ def self_contained(schema: ir.Schema) -> ir.Schema:
 
 
 def _render_unformatted(schema: ir.Schema) -> list[GeneratedFile]:
-    """Render the package without black: it is only executed, never shown or written.
-
-    Formatting is most of the emitter's time (seconds per entity on a busy machine), and a
-    pre-commit hook pays it on every commit. The emitter has no switch for it, so its
-    layout step is bypassed for this one call (single-threaded command line).
-    """
-    from persist_tool.emit import entity as emitter
-
-    layout = getattr(emitter, "_ensure_black_stable", None)
-    if layout is None:  # the emitter changed: render as it does
-        return render_package(
-            schema, source="compat-check", source_hash="0" * 64, dialects=_DIALECTS
-        )
-    with mock.patch.object(emitter, "_ensure_black_stable", lambda text: text):
-        return render_package(
-            schema, source="compat-check", source_hash="0" * 64, dialects=_DIALECTS
-        )
+    """Render the package without black: it is only executed, never shown or written."""
+    return render_package(
+        schema, source="compat-check", source_hash="0" * 64, dialects=_DIALECTS, formatted=False
+    )
 
 
 @contextmanager

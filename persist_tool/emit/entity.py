@@ -139,6 +139,7 @@ def render_entity_module(
     source_hash: str,
     dialects: Sequence[str],
     schema: ir.Schema | None = None,
+    formatted: bool = True,
 ) -> GeneratedFile:
     """Render the module of one entity (``schema`` resolves references to other entities)."""
     plan = plan_entity(entity)
@@ -184,7 +185,7 @@ def render_entity_module(
         body=body,
         exports=_exports(plan),
     )
-    return GeneratedFile(f"{plan.module}.py", _ensure_black_stable(text))
+    return GeneratedFile(f"{plan.module}.py", _ensure_black_stable(text) if formatted else text)
 
 
 def _exports(plan: EntityPlan) -> list[str]:
@@ -264,8 +265,13 @@ def render_package(
     source_hash: str,
     dialects: Sequence[str],
     progress: Callable[[str], None] | None = None,
+    formatted: bool = True,
 ) -> list[GeneratedFile]:
-    """Render every entity module of ``schema`` and the package ``__init__``."""
+    """Render every entity module of ``schema`` and the package ``__init__``.
+
+    ``formatted=False`` skips the black pass that files with unusually long lines get:
+    for code that is imported and thrown away, never written for people.
+    """
     files: list[GeneratedFile] = []
     modules: list[tuple[str, EntityPlan]] = []
     seen: dict[str, str] = {}
@@ -281,7 +287,12 @@ def render_package(
         seen[plan.module] = entity.name
         files.append(
             render_entity_module(
-                entity, source=source, source_hash=source_hash, dialects=dialects, schema=schema
+                entity,
+                source=source,
+                source_hash=source_hash,
+                dialects=dialects,
+                schema=schema,
+                formatted=formatted,
             )
         )
         modules.append((plan.module, plan))

@@ -17,6 +17,7 @@ from .errors import (
 )
 from .journal import Journal, JournalRecord
 from .markers import (
+    Generated,
     Immutable,
     Index,
     MaxLen,
@@ -46,6 +47,7 @@ __all__ = [
     "ConflictError",
     "EntitySpec",
     "FieldSpec",
+    "Generated",
     "Immutable",
     "Index",
     "IndexSpec",

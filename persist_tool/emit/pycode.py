@@ -58,6 +58,13 @@ _TRANSLATE = {code: _escape_char(chr(code)) for code in (*range(0x20), 0x5C, 0x7
 """Backslash and control characters, escaped with ``str.translate`` (fast on long texts)."""
 
 
+def _unicode_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 class Code(str):
     """Source text that ``py_literal`` writes as it is (a constant's name, say)."""
 
@@ -67,9 +74,10 @@ class Code(str):
 def py_str(text: str) -> str:
     """Return a string literal for ``text`` as black would quote it."""
     body = text.translate(_TRANSLATE)
-    if not body.isprintable():
-        # Rare: invisible characters and lone surrogates, spelled out one by one.
-        body = "".join(_escape_char(ch) if not ch.isprintable() else ch for ch in body)
+    if not body.isascii():
+        # Non-ASCII characters are spelled as escapes: invisible ones and lone surrogates
+        # must be, and look-alikes (U+2019 for ') are what linters flag as ambiguous.
+        body = "".join(ch if ch.isascii() else _unicode_escape(ch) for ch in body)
     # black keeps double quotes unless they need more escapes than single quotes would.
     if body.count('"') > body.count("'"):
         return "'" + body.replace("'", "\\'") + "'"

@@ -227,8 +227,13 @@ def _ensure_black_stable(text: str) -> str:
     (very long names or literals), where black's own choices are hard to predict; only
     those files pay for black.
     """
+    # A whole-line comment (the header with a long source path) is never re-laid by black;
+    # only other long lines need the tokenizer's closer look, which costs as much as the
+    # rest of rendering.
     long_lines = {
-        number for number, line in enumerate(text.splitlines(), 1) if len(line) > LINE_LENGTH
+        number
+        for number, line in enumerate(text.splitlines(), 1)
+        if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")
     }
     if not long_lines or long_lines <= _unformatted_lines(text):
         return text

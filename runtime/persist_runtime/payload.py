@@ -110,6 +110,8 @@ def _wrong(issues: list[Issue], path: str, expected: str, value: object) -> None
 
 def expect_object(payload: object, path: str, issues: list[Issue]) -> Mapping[str, Any]:
     """Return ``payload`` as a mapping, or record that it is not a JSON object."""
+    if type(payload) is dict:  # the common case, without the ABC check
+        return payload
     if isinstance(payload, Mapping):
         return payload
     _problem(issues, path, f"expected an object, got {_type_name(payload)}")
@@ -208,6 +210,18 @@ def read_int(
     multiple_of: int | None = None,
 ) -> int:
     """Read a whole number that fits in ``bits`` bits (``1.0`` counts, ``true`` does not)."""
+    if (
+        type(value) is int
+        and minimum is None
+        and maximum is None
+        and exclusive_minimum is None
+        and exclusive_maximum is None
+        and multiple_of is None
+    ):
+        # The common case, decided without the general path's calls.
+        low, high = _INT_BOUNDS.get(bits) or (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        if low <= value <= high:
+            return value
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         _wrong(issues, path, "an integer", value)
         return 0
@@ -237,6 +251,16 @@ def read_float(
     multiple_of: float | None = None,
 ) -> float:
     """Read a finite number as a float (integers accepted, booleans not)."""
+    if (
+        type(value) is float
+        and minimum is None
+        and maximum is None
+        and exclusive_minimum is None
+        and exclusive_maximum is None
+        and multiple_of is None
+        and -math.inf < value < math.inf  # finite (NaN fails both comparisons)
+    ):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         _wrong(issues, path, "a number", value)
         return 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,18 @@ _TRANSLATE = {code: _escape_char(chr(code)) for code in (*range(0x20), 0x5C, 0x7
 """Backslash and control characters, escaped with ``str.translate`` (fast on long texts)."""
 
 
+def _needs_escape(ch: str) -> bool:
+    """Tell whether a non-ASCII character is spelled as an escape in generated code.
+
+    Letters and digits of any script stay readable; invisible characters and lone
+    surrogates must be escaped, and punctuation look-alikes (U+2019 for ') are what
+    linters flag as ambiguous.
+    """
+    if ch.isascii():
+        return False
+    return not ch.isprintable() or unicodedata.category(ch)[0] not in "LN"
+
+
 def _unicode_escape(ch: str) -> str:
     code = ord(ch)
     if code <= 0xFF:
@@ -75,9 +88,7 @@ def py_str(text: str) -> str:
     """Return a string literal for ``text`` as black would quote it."""
     body = text.translate(_TRANSLATE)
     if not body.isascii():
-        # Non-ASCII characters are spelled as escapes: invisible ones and lone surrogates
-        # must be, and look-alikes (U+2019 for ') are what linters flag as ambiguous.
-        body = "".join(ch if ch.isascii() else _unicode_escape(ch) for ch in body)
+        body = "".join(_unicode_escape(ch) if _needs_escape(ch) else ch for ch in body)
     # black keeps double quotes unless they need more escapes than single quotes would.
     if body.count('"') > body.count("'"):
         return "'" + body.replace("'", "\\'") + "'"
@@ -317,9 +328,16 @@ def docstring(text: str | None, indent_level: int, width: int = 72) -> str | Non
     return f'{pad}"""{first}\n{body}\n{pad}"""'
 
 
+def _doc_char(ch: str) -> str:
+    """Return how one character of documentation text is written inside a docstring."""
+    if ch == "\\":
+        return "\\\\"
+    if ord(ch) < 0x20:
+        return f"\\x{ord(ch):02x}"
+    return _unicode_escape(ch) if _needs_escape(ch) else ch
+
+
 def _escape_doc(line: str) -> str:
-    out = "".join(
-        "\\\\" if ch == "\\" else (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 else ch) for ch in line
-    )
+    out = "".join(_doc_char(ch) for ch in line)
     out = out.replace('"""', '\\"\\"\\"')
     return out.rstrip()

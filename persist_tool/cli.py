@@ -25,6 +25,16 @@ generate_app = typer.Typer(help="Generate entity modules or migration steps.", n
 app.add_typer(generate_app, name="generate")
 
 
+# Options several commands share, declared once.
+SourceFormat = Annotated[str, typer.Option("--format", help="auto, python, ddl or json-schema.")]
+ReadDialect = Annotated[
+    str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
+]
+Dialects = Annotated[
+    str | None, typer.Option("--dialects", help="Comma-separated: sqlite,postgres,mysql.")
+]
+
+
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a ``SourceError`` into ``path:line:col: error: ...`` on stderr and exit 2."""
@@ -60,15 +70,9 @@ def generate_entity(
     out: Annotated[
         Path | None, typer.Option("-o", "--out", help="Output package directory.")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
-    ] = "auto",
-    read_dialect: Annotated[
-        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
-    ] = None,
-    dialects: Annotated[
-        str | None, typer.Option("--dialects", help="Comma-separated: sqlite,postgres,mysql.")
-    ] = None,
+    fmt: SourceFormat = "auto",
+    read_dialect: ReadDialect = None,
+    dialects: Dialects = None,
     entity: Annotated[
         list[str] | None, typer.Option("--entity", help="Only this entity (repeatable).")
     ] = None,
@@ -154,15 +158,9 @@ def generate_migration(
         list[str] | None,
         typer.Option("--default", help="ENTITY.FIELD=VALUE for stored rows and records."),
     ] = None,
-    dialects: Annotated[
-        str | None, typer.Option("--dialects", help="Comma-separated: sqlite,postgres,mysql.")
-    ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
-    ] = "auto",
-    read_dialect: Annotated[
-        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
-    ] = None,
+    dialects: Dialects = None,
+    fmt: SourceFormat = "auto",
+    read_dialect: ReadDialect = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 and show a diff if out of date.")
     ] = False,
@@ -218,12 +216,8 @@ def lock_command(
     lock_file: Annotated[
         Path | None, typer.Option("--lock", help="Lock file (default persist.lock.json).")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="auto, python, ddl or json-schema.")
-    ] = "auto",
-    read_dialect: Annotated[
-        str | None, typer.Option("--read-dialect", help="SQL dialect of DDL sources.")
-    ] = None,
+    fmt: SourceFormat = "auto",
+    read_dialect: ReadDialect = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is out of date.")
     ] = False,

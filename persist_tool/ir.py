@@ -31,6 +31,7 @@ __all__ = [
     "BooleanType",
     "BytesType",
     "CommandDef",
+    "CONSTRAINT_KEYWORDS",
     "Constraints",
     "DateTimeType",
     "DateType",
@@ -292,6 +293,20 @@ class Constraints:
 
 
 _NO_CONSTRAINTS = Constraints()
+
+CONSTRAINT_KEYWORDS: Mapping[str, str] = {
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "pattern": "pattern",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusive_minimum": "exclusiveMinimum",
+    "exclusive_maximum": "exclusiveMaximum",
+    "multiple_of": "multipleOf",
+    "min_items": "minItems",
+    "max_items": "maxItems",
+}
+"""``Constraints`` attribute -> the JSON Schema keyword that states the same bound."""
 
 
 # --------------------------------------------------------------------------- defaults

@@ -111,24 +111,10 @@ def _object(t: ir.ObjectType) -> JsonSchema:
     return {"type": "object", "x-persist-ref": t.ref}
 
 
-_CONSTRAINT_KEYWORDS: dict[str, str] = {
-    "min_length": "minLength",
-    "max_length": "maxLength",
-    "pattern": "pattern",
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusive_minimum": "exclusiveMinimum",
-    "exclusive_maximum": "exclusiveMaximum",
-    "multiple_of": "multipleOf",
-    "min_items": "minItems",
-    "max_items": "maxItems",
-}
-
-
 def _constrained(schema: JsonSchema, constraints: ir.Constraints) -> JsonSchema:
     """Return ``schema`` narrowed by ``constraints`` (kept as ``allOf`` when keys collide)."""
     extra: JsonSchema = {}
-    for attr, keyword in _CONSTRAINT_KEYWORDS.items():
+    for attr, keyword in ir.CONSTRAINT_KEYWORDS.items():
         value = getattr(constraints, attr)
         if value is not None:
             extra[keyword] = value

@@ -337,24 +337,10 @@ def _(t: ir.ArrayType) -> dict[str, Any]:
     return {"type": "array", "items": item}
 
 
-_CONSTRAINT_KEYWORDS = {
-    "min_length": "minLength",
-    "max_length": "maxLength",
-    "pattern": "pattern",
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusive_minimum": "exclusiveMinimum",
-    "exclusive_maximum": "exclusiveMaximum",
-    "multiple_of": "multipleOf",
-    "min_items": "minItems",
-    "max_items": "maxItems",
-}
-
-
 def constraint_schema(c: ir.Constraints) -> dict[str, Any]:
     """Return the JSON Schema keywords stating constraints ``c``."""
     out: dict[str, Any] = {}
-    for attr, keyword in _CONSTRAINT_KEYWORDS.items():
+    for attr, keyword in ir.CONSTRAINT_KEYWORDS.items():
         value = getattr(c, attr)
         if value is not None:
             out[keyword] = value

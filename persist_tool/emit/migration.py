@@ -8,6 +8,10 @@ starts after a ``# data loss:`` comment and every line a person must check after
 ``# review:`` comment. What cannot be derived (a lossy conversion with no single right
 answer) is a ``raise NotImplementedError`` under a ``# stub:`` comment, and the step is
 marked ``stub=True`` so that ``plan.apply`` refuses it and compat-check reports it.
+A step that renames the entity names its old name (``previous_entity``), so records and
+commands stored under it are upgraded as the renamed entity; a step that drops the entity
+says so (``drops_entity=True``), so a plan accepts it although the code no longer defines
+the entity.
 
 The decisions live here; ``templates/migration.py.jinja`` only lays the parts out.
 """
@@ -484,6 +488,11 @@ def render_migration(
         f"previous_table={py_str(previous) if previous else None}",
         "description=" + long_string(_summary(changes), 1, "").lstrip(),
     ]
+    # Only renames and drops say so: the other steps keep the runtime's defaults.
+    if after is not None and before.name != after.name:
+        step_args.append(f"previous_entity={py_str(before.name)}")
+    if after is None or any(isinstance(c, DropEntity) for c in changes):
+        step_args.append("drops_entity=True")
     commands_constant = "COMMANDS: Final[dict[tuple[str, int], CommandMigration]] = " + (
         "{}"
         if not commands

@@ -212,6 +212,19 @@ class Upgrades:
         self.specs = specs
         self.plan = plan
 
+    def spec_for(self, entity: str) -> tuple[EntitySpec | None, bool]:
+        """Return the current spec of records stored as ``entity``, and whether it was dropped.
+
+        A name the entity had before a rename in the plan maps to the renamed entity's
+        spec; an entity the plan drops has no spec and its records are no problem.
+        """
+        spec = self.specs.get(entity)
+        if spec is not None or self.plan is None:
+            return spec, False
+        if self.plan.dropped_by(entity) is not None:
+            return None, True
+        return self.specs.get(self.plan.current_entity(entity)), False
+
     def problem(self, spec: EntitySpec, version: int) -> tuple[str, dict[str, Any]] | None:
         """Return (rule, params) when records at ``version`` cannot be brought up to date."""
         current = spec.schema_version

@@ -129,8 +129,10 @@ class _SnapshotChecker:
                 self.shape(0, pointer, "snapshot", f"{pointer} lacks an entity or schema_version")
                 continue
             assert isinstance(version, int)
-            spec = self.specs.get(entity)
+            spec, dropped = self.upgrades.spec_for(entity)
             label = f"type {entity}"
+            if dropped:
+                continue
             if spec is None:
                 if not self.out.has(("PT037", entity)):
                     self.unknown(entity, label, pointer, 0)
@@ -186,7 +188,9 @@ class _SnapshotChecker:
             return
         assert isinstance(entity, str) and isinstance(version, int) and isinstance(fields, dict)
         label = f"#{id_text(item['id'])}"
-        spec = self.specs.get(entity)
+        spec, dropped = self.upgrades.spec_for(entity)
+        if dropped:
+            return  # the plan drops the entity: restoring leaves these records out
         if spec is None:
             self.unknown(entity, f"{entity}{label}", f"{where}/entity", line)
             return

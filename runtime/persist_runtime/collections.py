@@ -23,7 +23,7 @@ from .snapshot import (
     SnapshotMode,
     SnapshotRecord,
     SnapshotType,
-    decode_records,
+    decode_snapshot,
     read_snapshot,
     write_snapshot,
 )
@@ -125,6 +125,11 @@ class Collection:
             self._by_type[spec.entity_type] = spec
         self._members: list[Member] = []
         self.store = store
+        self.dropped: dict[str, int] = {}
+        """After ``restore``: snapshot records left out because the plan dropped their
+        entity, per entity name as the snapshot spells it."""
+        self.notes: tuple[str, ...] = ()
+        """After ``restore``: one line per dropped entity, for people."""
         for entity in members:
             self.add(entity)
 
@@ -272,15 +277,22 @@ class Collection:
         plan: RecordUpgrader | None = None,
         store: Store | None = None,
     ) -> Collection:
-        """Read a snapshot into a new collection, upgrading older records through ``plan``."""
+        """Read a snapshot into a new collection, upgrading older records through ``plan``.
+
+        Records stored under a name their entity had before a rename become members of
+        the renamed type; records of an entity the plan dropped are left out and counted
+        in the collection's ``dropped`` (with a line in ``notes``).
+        """
         specs = list(specs)
         snapshot = read_snapshot(path)
         known = {s.name: s for s in specs}
         collection = cls(specs, store=store)
-        for record in decode_records(snapshot, known, plan):
+        decoded = decode_snapshot(snapshot, known, plan)
+        for record in decoded.records:
             collection._members.append(
                 Member(record.spec, record.entity, record.version)
             )
+        collection.dropped, collection.notes = decoded.dropped, decoded.notes
         return collection
 
     @classmethod

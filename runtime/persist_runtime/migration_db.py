@@ -11,6 +11,8 @@ schema version each table is at. ``apply_plan`` runs every pending step:
   ``__persist_migration_progress`` right after it runs. A failure raises
   ``MigrationApplyError`` naming the statement reached; running the plan again resumes at
   that statement (statements already run are checked by hash, never re-run).
+* A step renaming a table moves its registry row, row versions and journal rows to the new
+  name; a step dropping an entity removes its registry row and row versions.
 
 Concurrent appliers are serialised (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock,
 a MariaDB named lock) and each step re-reads the registry under the lock, so a step runs once.
@@ -341,7 +343,11 @@ def _pending(
                 f" starts there (steps: {', '.join(s.label for s in steps)})"
             )
         starts[entity] = version
-    pending = [s for s in plan.steps if s.entity in starts and s.from_version >= starts[s.entity]]
+    pending = [
+        s
+        for s in plan.steps
+        if (e := plan.current_entity(s.entity)) in starts and s.from_version >= starts[e]
+    ]
     return pending, starts
 
 
@@ -409,7 +415,7 @@ def apply_plan(
         run = _run_transactional if d.transactional_ddl else _run_resumable
         applied: list[AppliedStep] = []
         for step in pending:
-            done = run(plan, conn, d, step, starts[step.entity])
+            done = run(plan, conn, d, step, starts[plan.current_entity(step.entity)])
             if done is not None:
                 applied.append(done)
         return applied
@@ -428,17 +434,40 @@ def _registry_state(
     """Re-read the step's registry version under the lock (another process may have run it)."""
     recorded = read_schema_versions(cur, d)
     version, _ = _recorded_version(plan, plan.steps_for(step.entity), recorded)
+    if version is None and step.drops_entity and not _table_exists(cur, d, plan.table_for(step)):
+        return step.to_version  # dropped meanwhile: the drop leaves no registry row
     return start if version is None else version
 
 
+_ROW_TABLES = ("__persist_versions", "__persist_journal")
+"""The store's side tables whose rows name the entity table they belong to."""
+
+
 def _record(cur: Any, d: Dialect, plan: MigrationPlan, step: MigrationStep) -> str:
+    """Record the step in the registry and keep the store's side tables in step with it.
+
+    A table renamed by the step takes its row versions and journal rows along; a dropped
+    table leaves the registry (a later table of that name starts afresh) and its row
+    versions go with it; its journal rows stay as history.
+    """
     table = plan.table_for(step)
+    ph = d.placeholder
+    if step.drops_entity:
+        cur.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = {ph}", (table,))
+        if _table_exists(cur, d, _ROW_TABLES[0]):
+            cur.execute(f"DELETE FROM {_ROW_TABLES[0]} WHERE table_name = {ph}", (table,))
+        return table
     write_schema_version(cur, d, table, step.to_version)
     if step.previous_table and step.previous_table != table:
         cur.execute(
-            f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = {d.placeholder}",
-            (step.previous_table,),
+            f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = {ph}", (step.previous_table,)
         )
+        for side in _ROW_TABLES:
+            if _table_exists(cur, d, side):
+                cur.execute(
+                    f"UPDATE {side} SET table_name = {ph} WHERE table_name = {ph}",
+                    (table, step.previous_table),
+                )
     return table
 
 

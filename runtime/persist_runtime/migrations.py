@@ -13,16 +13,23 @@ through a restore.
 * ``plan.upgrade_command(entity, name, payload, payload_version)`` maps a legacy command
   through every later step's command migrations.
 * ``plan.apply(store)`` brings a database up to date (see ``persist_runtime.migration_db``).
+
+Entities that change name or go away keep their history in the plan. A step that renames
+an entity names the old one (``previous_entity``); records and journaled commands stored
+under any earlier name are upgraded as the current entity (``plan.current_entity(name)``),
+across several renames. A step that removes the entity (``drops_entity=True``) ends its
+chain: nothing may follow it, the code needs no spec for the entity, and its records are
+reported as dropped (``EntityDroppedError``) instead of upgraded.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import CodeType, MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ._migration_chains import build_chains, in_chain_order
 from .errors import MigrationError
 
 if TYPE_CHECKING:
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommandMigration",
+    "EntityDroppedError",
     "MigrationPlan",
     "MigrationPlanError",
     "MigrationStep",
@@ -65,6 +73,11 @@ class MigrationStep:
       a record through it raises ``MigrationError``).
     * ``table``: the entity's table after the step (default: from the plan's specs);
       ``previous_table`` when the step renames the table.
+    * ``previous_entity``: the entity's name before the step, when the step renames the
+      entity (``entity`` is the new name); records and commands stored under the old name
+      are upgraded as this entity.
+    * ``drops_entity``: the step removes the entity (and its table) for good; it must be
+      the last step of its chain and the code need not define the entity any more.
     """
 
     entity: str
@@ -78,6 +91,8 @@ class MigrationStep:
     table: str | None = None
     previous_table: str | None = None
     description: str = ""
+    previous_entity: str | None = None
+    drops_entity: bool = False
 
     def __post_init__(self) -> None:
         sql = {canonical_dialect(d): tuple(s) for d, s in self.sql.items()}
@@ -115,6 +130,14 @@ class MigrationStep:
             out.append(f"{self.label}: to_version must be greater than from_version")
         if self.migrate_state is not None and not callable(self.migrate_state):
             out.append(f"{self.label}: migrate_state is not callable")
+        if self.previous_entity is not None and (
+            not isinstance(self.previous_entity, str) or not self.previous_entity
+        ):
+            out.append(f"{self.label}: previous_entity must be a non-empty name")
+        elif self.previous_entity == self.entity:
+            out.append(f"{self.label}: previous_entity is the entity's own name")
+        if self.drops_entity and self.previous_entity is not None:
+            out.append(f"{self.label}: a step cannot rename the entity and drop it")
         for dialect, statements in self.sql.items():
             if any(not isinstance(s, str) or not s.strip() for s in statements):
                 out.append(f"{self.label}: {dialect} SQL holds an empty or non-text statement")
@@ -131,6 +154,19 @@ class MigrationStep:
             if not callable(fn):
                 out.append(f"{self.label}: command migration for {key!r} is not callable")
         return out
+
+
+class EntityDroppedError(MigrationError):
+    """A record or command belongs to an entity a migration step removed for good."""
+
+    def __init__(self, entity: str, step: MigrationStep) -> None:
+        self.entity = entity
+        self.step = step
+        now = "" if entity == step.entity else f" (later called {step.entity})"
+        super().__init__(
+            f"entity {entity}{now} no longer exists: {step.label} dropped it with its"
+            f" table, so its records cannot be upgraded"
+        )
 
 
 class MigrationPlanError(MigrationError):
@@ -180,13 +216,19 @@ class MigrationPlan:
     an error, and a chain must reach it. ``tables`` maps entity names to table names for
     steps that do not name theirs. ``MigrationPlan.for_specs(steps, specs)`` takes both
     from generated ``EntitySpec`` objects. ``MigrationPlanError`` lists every problem.
+
+    Chains are keyed by the entity's current name: steps stored under a name the entity had
+    before a rename belong to the renamed entity's chain. An entity whose chain ends in a
+    ``drops_entity`` step needs no spec; its records are dropped, not upgraded.
     """
 
     __slots__ = (
+        "_aliases",
         "_chains",
         "_codes",
         "_commands",
         "_current",
+        "_dropped",
         "_steps",
         "_tables",
         "_targets",
@@ -201,27 +243,19 @@ class MigrationPlan:
         tables: Mapping[str, str] | None = None,
     ) -> None:
         given = list(steps)
-        problems = [p for s in given for p in s.problems()]
         if any(not isinstance(s, MigrationStep) for s in given):
             raise MigrationPlanError(["every step must be a MigrationStep"])
-        chains: dict[str, list[MigrationStep]] = {}
-        for s in given:
-            chains.setdefault(s.entity, []).append(s)
-        for entity, chain in chains.items():
-            chain.sort(key=lambda s: (s.from_version, s.to_version))
-            problems += _chain_problems(entity, chain, (current or {}).get(entity))
-        if current is not None:
-            problems += [
-                f"{s.label}: the code knows no entity {s.entity!r}"
-                for s in given
-                if s.entity not in current
-            ]
+        problems = [p for s in given for p in s.problems()]
+        built = build_chains(given, current, tables or {})
+        problems += built.problems
         if problems:
             raise MigrationPlanError(problems)
-        self._steps = tuple(_in_chain_order(given, chains))
+        chains, self._aliases = built.chains, built.aliases
+        self._steps = tuple(in_chain_order(given, chains, self._aliases))
         self._chains = {e: tuple(c) for e, c in chains.items()}
         self._current = dict(current or {})
         self._tables = dict(tables or {})
+        self._dropped = {e: c[-1] for e, c in self._chains.items() if c[-1].drops_entity}
         self._targets = {
             e: self._current.get(e, c[-1].to_version if c else 0) for e, c in self._chains.items()
         }
@@ -240,7 +274,12 @@ class MigrationPlan:
     def for_specs(
         cls, steps: Iterable[MigrationStep], specs: Iterable[EntitySpec]
     ) -> MigrationPlan:
-        """Build a plan checked against generated specs (current versions and tables)."""
+        """Build a plan checked against generated specs (current versions and tables).
+
+        Every step must belong to an entity of ``specs`` (under its current name, or a name
+        it had before a rename), except the steps of an entity whose chain ends in a step
+        that drops it (``drops_entity=True``).
+        """
         specs = list(specs)
         return cls(
             steps,
@@ -249,14 +288,24 @@ class MigrationPlan:
         )
 
     def _build_upgraders(self) -> dict[str, dict[int, StateMigration]]:
+        """Compose, per entity and starting version, the state upgrade to the target.
+
+        Names the entity had before a rename share the current name's table, so an upgrade
+        under an old name costs the same two lookups. Dropped entities have none.
+        """
         out: dict[str, dict[int, StateMigration]] = {}
         for entity, target in self._targets.items():
+            if entity in self._dropped:
+                continue
             chain = self._chains.get(entity, ())
             table: dict[int, StateMigration] = {target: _identity}
             for i, step in enumerate(chain):
                 fns = [s.migrate_state for s in chain[i:] if s.migrate_state is not None]
                 table[step.from_version] = _compose(fns)
             out[entity] = table
+        for old, entity in self._aliases.items():
+            if entity in out:
+                out[old] = out[entity]
         return out
 
     # ------------------------------------------------------------------ inspection
@@ -268,23 +317,58 @@ class MigrationPlan:
 
     @property
     def entities(self) -> tuple[str, ...]:
-        """Return the entities the plan has steps for."""
+        """Return the entities the plan has steps for (by their current names)."""
         return tuple(self._chains)
 
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        """Return every name an entity had before a rename, mapped to its current name."""
+        return MappingProxyType(self._aliases)
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """Return the entities the plan drops (by their last names)."""
+        return tuple(self._dropped)
+
+    def current_entity(self, name: str) -> str:
+        """Return the current name of the entity once called ``name`` (``name`` otherwise).
+
+        Follows every rename in the plan: after ``A -> B`` and ``B -> C``, ``A`` and ``B``
+        are both ``C``.
+        """
+        return self._aliases.get(name, name)
+
+    def dropped_by(self, name: str) -> MigrationStep | None:
+        """Return the step that dropped the entity once called ``name``, if one did."""
+        return self._dropped.get(self._aliases.get(name, name))
+
     def steps_for(self, entity: str) -> tuple[MigrationStep, ...]:
-        """Return the steps of ``entity`` in version order (empty when it has none)."""
-        return self._chains.get(entity, ())
+        """Return the steps of ``entity`` (current or old name) in version order."""
+        return self._chains.get(self._aliases.get(entity, entity), ())
 
     def target_version(self, entity: str) -> int:
-        """Return the version records of ``entity`` are upgraded to."""
+        """Return the version records of ``entity`` (current or old name) are upgraded to."""
         try:
-            return self._targets[entity]
+            return self._targets[self._aliases.get(entity, entity)]
         except KeyError:
             raise MigrationError(f"the migration plan knows no entity {entity!r}") from None
 
     def table_for(self, step: MigrationStep) -> str:
-        """Return the table ``step`` migrates (its own, else the plan's ``tables``)."""
-        table = step.table or self._tables.get(step.entity)
+        """Return the table ``step`` migrates (its own, else the plan's ``tables``).
+
+        A step without a table that comes before a step naming the table (or the table it
+        had before a rename) takes that one.
+        """
+        if step.table is not None:
+            return step.table
+        entity = self._aliases.get(step.entity, step.entity)
+        chain = self._chains.get(entity, ())
+        later = [s for s in chain if s.from_version >= step.to_version]
+        for s in later:
+            found = s.previous_table or s.table
+            if found is not None:
+                return found
+        table = self._tables.get(entity)
         if table is None:
             raise MigrationError(
                 f"{step.label} names no table and the plan has no spec for {step.entity!r}:"
@@ -315,8 +399,10 @@ class MigrationPlan:
     ) -> dict[str, Any]:
         """Return ``record`` (fields of ``entity`` at ``from_version``) at the current version.
 
-        Raises ``MigrationError`` when there is no path (unknown entity, a version older
-        than the first step or newer than the code) or when a step fails (naming it).
+        ``entity`` may be a name the entity had before a rename. Raises
+        ``EntityDroppedError`` when the plan drops the entity, and ``MigrationError`` when
+        there is no path (unknown entity, a version older than the first step or newer than
+        the code) or when a step fails (naming it).
         """
         try:
             upgrade = self._upgraders[entity][from_version]
@@ -341,17 +427,22 @@ class MigrationPlan:
             raise self._step_failure(entity, from_version, error) from error
 
     def _no_path(self, entity: str, from_version: int) -> MigrationError:
-        if entity not in self._targets:
+        name = self._aliases.get(entity, entity)
+        dropped = self._dropped.get(name)
+        if dropped is not None:
+            return EntityDroppedError(entity, dropped)
+        if name not in self._targets:
             return MigrationError(f"the migration plan knows no entity {entity!r}")
-        target = self._targets[entity]
+        shown = entity if name == entity else f"{entity} (now {name})"
+        target = self._targets[name]
         if from_version > target:
             return MigrationError(
-                f"{entity} record at schema version {from_version} is newer than the code"
+                f"{shown} record at schema version {from_version} is newer than the code"
                 f" (version {target}): upgrade the code first"
             )
-        starts = sorted(self._upgraders[entity])
+        starts = sorted(self._upgraders[name])
         return MigrationError(
-            f"no migration path for {entity} from schema version {from_version} to {target}"
+            f"no migration path for {shown} from schema version {from_version} to {target}"
             f" (steps start at versions {', '.join(map(str, starts))})"
         )
 
@@ -365,7 +456,7 @@ class MigrationPlan:
         return MigrationError(f"{where}: migrate_state failed: {type(error).__name__}: {error}")
 
     def _failed_step(self, entity: str, tb: TracebackType | None) -> MigrationStep | None:
-        codes = self._codes.get(entity, {})
+        codes = self._codes.get(self._aliases.get(entity, entity), {})
         while tb is not None:
             step = codes.get(tb.tb_frame.f_code)
             if step is not None:
@@ -387,15 +478,21 @@ class MigrationPlan:
         """Map a journaled command through every later step's command migrations.
 
         Returns ``(name, payload, payload_version)``, unchanged when no step maps it.
+        ``entity`` may be a name the entity had before a rename; a dropped entity raises
+        ``EntityDroppedError``.
         ``schema_version`` (the journal record's) skips the steps before it. Within a step,
         migrations chain (``(A, 1) -> (A, 2) -> (B, 1)``) until none applies.
         """
+        resolved = self._aliases.get(entity, entity)
+        dropped = self._dropped.get(resolved)
+        if dropped is not None:
+            raise EntityDroppedError(entity, dropped)
         current: tuple[str, dict[str, Any], int] = (
             name,
             dict(payload),
             payload_version,
         )
-        for step, migrations in self._commands.get(entity, ()):
+        for step, migrations in self._commands.get(resolved, ()):
             if schema_version is not None and step.from_version < schema_version:
                 continue
             seen: set[tuple[str, int]] = set()
@@ -457,38 +554,3 @@ def _command_result(step: MigrationStep, key: tuple[str, int], result: Any) -> A
             f" (name, payload dict, payload_version), got {result!r}"
         )
     return result
-
-
-def _chain_problems(entity: str, chain: Sequence[MigrationStep], current: int | None) -> list[str]:
-    """Return what breaks ``entity``'s chain (sorted by version): gaps, overlaps, overshoot."""
-    out: list[str] = []
-    for prev, step in itertools.pairwise(chain):
-        if step.from_version == prev.from_version:
-            out.append(
-                f"{entity}: two steps start at v{step.from_version} ({prev.label}, {step.label})"
-            )
-        elif step.from_version < prev.to_version:
-            out.append(f"{entity}: {prev.label} and {step.label} overlap")
-        elif step.from_version > prev.to_version:
-            out.append(
-                f"{entity}: gap between v{prev.to_version} and v{step.from_version}:"
-                f" no step from v{prev.to_version}"
-            )
-    if current is not None and chain:
-        past = [s for s in chain if s.to_version > current]
-        out += [f"{s.label}: goes past the current version {current}" for s in past]
-        last = chain[-1]
-        if not past and last.to_version < current:
-            out.append(
-                f"{entity}: gap between v{last.to_version} and the current version {current}:"
-                f" no step from v{last.to_version}"
-            )
-    return out
-
-
-def _in_chain_order(
-    given: Sequence[MigrationStep], chains: Mapping[str, Sequence[MigrationStep]]
-) -> list[MigrationStep]:
-    """Keep the given interleaving of entities but put each entity's steps in version order."""
-    queues = {e: iter(c) for e, c in chains.items()}
-    return [next(queues[s.entity]) for s in given]

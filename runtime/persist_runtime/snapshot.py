@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final, Literal, Protocol, cast
+from typing import IO, Any, Final, Literal, Protocol, cast, runtime_checkable
 
 from .codecs import json_default
 from .errors import Issue, MigrationError, ValidationError
@@ -33,6 +33,8 @@ __all__ = [
     "SNAPSHOT_FORMAT",
     "SNAPSHOT_FORMAT_VERSION",
     "DecodedRecord",
+    "DecodedSnapshot",
+    "EntityHistory",
     "RecordUpgrader",
     "Snapshot",
     "SnapshotMode",
@@ -40,7 +42,9 @@ __all__ = [
     "SnapshotType",
     "atomic_write",
     "decode_records",
+    "decode_snapshot",
     "read_snapshot",
+    "resolve_entity",
     "write_snapshot",
 ]
 
@@ -58,6 +62,32 @@ class RecordUpgrader(Protocol):
     ) -> Mapping[str, Any]:
         """Return ``record`` (the ``fields`` of entity ``entity`` at ``from_version``) upgraded."""
         ...
+
+
+@runtime_checkable
+class EntityHistory(Protocol):
+    """What an upgrader knows of renamed and dropped entities (a ``MigrationPlan`` does)."""
+
+    def current_entity(self, name: str) -> str:
+        """Return the current name of the entity once called ``name``."""
+        ...
+
+    def dropped_by(self, name: str) -> Any:
+        """Return the step that dropped the entity once called ``name`` (``None`` if none)."""
+        ...
+
+
+def resolve_entity(plan: object, name: str) -> tuple[str, str | None]:
+    """Return the current name of entity ``name`` and, when ``plan`` dropped it, why.
+
+    Without a plan that knows the entity history, names are taken as they are.
+    """
+    if not isinstance(plan, EntityHistory):
+        return name, None
+    step = plan.dropped_by(name)
+    if step is not None:
+        return name, f"{getattr(step, 'label', step)} dropped the entity"
+    return plan.current_entity(name), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +335,43 @@ class DecodedRecord:
     entity: Any
 
 
-def check_types(snapshot: Snapshot, specs: Mapping[str, EntitySpec]) -> None:
-    """Refuse snapshot types the code does not know or that are newer than the code."""
+@dataclass(frozen=True, slots=True)
+class DecodedSnapshot:
+    """A snapshot's records decoded, and those left out because their entity was dropped."""
+
+    records: list[DecodedRecord]
+    dropped: dict[str, int]
+    """Per entity name (as the snapshot spells it): records not decoded because the plan
+    dropped the entity (0 for a type without records)."""
+    notes: tuple[str, ...]
+    """One line per dropped entity, for people."""
+
+
+def _spec_of(
+    name: str, specs: Mapping[str, EntitySpec], plan: object
+) -> tuple[EntitySpec | None, str | None]:
+    """Return the current spec of entity ``name`` (renames followed), or why it is gone."""
+    spec = specs.get(name)
+    if spec is not None:
+        return spec, None
+    current, dropped = resolve_entity(plan, name)
+    if dropped is not None:
+        return None, dropped
+    return specs.get(current), None
+
+
+def check_types(
+    snapshot: Snapshot, specs: Mapping[str, EntitySpec], plan: object = None
+) -> None:
+    """Refuse snapshot types the code does not know or that are newer than the code.
+
+    With ``plan`` (a ``MigrationPlan``), a type under a name the entity had before a
+    rename is checked as the renamed entity, and a type the plan dropped is accepted.
+    """
     for t in snapshot.types:
-        spec = specs.get(t.entity)
+        spec, dropped = _spec_of(t.entity, specs, plan)
+        if dropped is not None:
+            continue
         if spec is None:
             known = ", ".join(sorted(specs)) or "none"
             raise ValidationError(
@@ -321,21 +384,34 @@ def check_types(snapshot: Snapshot, specs: Mapping[str, EntitySpec]) -> None:
             )
 
 
-def decode_records(
+def decode_snapshot(
     snapshot: Snapshot, specs: Mapping[str, EntitySpec], plan: RecordUpgrader | None
-) -> list[DecodedRecord]:
+) -> DecodedSnapshot:
     """Upgrade (through ``plan``) and validate every record; raise once listing all problems.
 
     Records at an older schema version need ``plan``; without one ``MigrationError`` says so.
+    A record stored under a name its entity had before a rename is decoded as the renamed
+    entity; a record of an entity the plan dropped is left out and counted in ``dropped``.
     Fields that fail validation raise ``ValidationError`` with paths
     ``/records/<i>/fields/...``.
     """
-    check_types(snapshot, specs)
+    check_types(snapshot, specs, plan)
     issues: list[Issue] = []
     out: list[DecodedRecord] = []
+    dropped: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for t in snapshot.types:
+        spec, reason = _spec_of(t.entity, specs, plan)
+        if reason is not None:
+            dropped.setdefault(t.entity, 0)
+            reasons[t.entity] = reason
     for i, record in enumerate(snapshot.records):
-        spec = specs.get(record.entity)
+        spec, reason = _spec_of(record.entity, specs, plan)
         where = f"/records/{i}"
+        if reason is not None:
+            dropped[record.entity] = dropped.get(record.entity, 0) + 1
+            reasons[record.entity] = reason
+            continue
         if spec is None:
             issues.append(Issue(f"{where}/entity", f"unknown entity {record.entity!r}"))
             continue
@@ -367,4 +443,15 @@ def decode_records(
         )
     if issues:
         raise ValidationError(issues)
-    return out
+    notes = tuple(
+        f"{name}: {count} record(s) not restored: {reasons[name]}"
+        for name, count in dropped.items()
+    )
+    return DecodedSnapshot(out, dropped, notes)
+
+
+def decode_records(
+    snapshot: Snapshot, specs: Mapping[str, EntitySpec], plan: RecordUpgrader | None
+) -> list[DecodedRecord]:
+    """Return ``decode_snapshot(...).records`` (records of dropped entities left out)."""
+    return decode_snapshot(snapshot, specs, plan).records

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .dialects import quote_identifier
@@ -14,9 +14,9 @@ from .snapshot import (
     SnapshotMode,
     SnapshotRecord,
     SnapshotType,
-    check_types,
-    decode_records,
+    decode_snapshot,
     read_snapshot,
+    resolve_entity,
     write_snapshot,
 )
 from .spec import EntitySpec
@@ -32,12 +32,19 @@ _PAGE: Final = 1000
 
 @dataclass(slots=True)
 class RestoreReport:
-    """What ``Store.restore`` did, counted per entity name."""
+    """What ``Store.restore`` did, counted per entity name.
+
+    ``dropped`` counts the snapshot's records (by the entity name the snapshot uses) that
+    were not restored because the migration plan drops their entity; ``notes`` says so in
+    words, one line per such entity.
+    """
 
     types: tuple[str, ...] = ()
     inserted: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     overwritten: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -105,14 +112,24 @@ def restore_snapshot(
     snapshot = read_snapshot(path)
     known: dict[str, EntitySpec] = {s.name: s for s in store.specs}
     known.update({s.name: s for s in specs or ()})
-    check_types(snapshot, known)
-    decoded = (
-        decode_records(snapshot, known, plan) if snapshot.mode == "with_data" else []
-    )
-    chosen = [known[t.entity] for t in snapshot.types]
-    for spec in chosen:
+    if snapshot.mode != "with_data":
+        snapshot = replace(snapshot, records=())
+    result = decode_snapshot(snapshot, known, plan)
+    decoded = result.records
+    chosen: dict[str, EntitySpec] = {}
+    for t in snapshot.types:
+        spec = known.get(t.entity)
+        if spec is None:
+            name, dropped = resolve_entity(plan, t.entity)
+            if dropped is not None:
+                continue
+            spec = known[name]  # check_types made sure the renamed entity is known
+        chosen.setdefault(spec.name, spec)
+    for spec in chosen.values():
         store.ensure(spec)
-    report = RestoreReport(types=tuple(s.name for s in chosen))
+    report = RestoreReport(
+        types=tuple(chosen), dropped=result.dropped, notes=result.notes
+    )
     with store.transaction() as cur:
         for record in decoded:
             _restore_one(store, cur, record, on_conflict, report)

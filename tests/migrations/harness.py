@@ -18,6 +18,7 @@ versions are generated with the entity emitter. Then, per dialect:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 import sqlite3
@@ -32,6 +33,7 @@ from typing import Any
 
 import pytest
 from persist_runtime import MigrationPlan, MigrationStep, Store, read_snapshot
+from persist_runtime.snapshot import decode_snapshot
 
 from persist_tool import ir
 from persist_tool.emit.entity import render_package
@@ -151,11 +153,11 @@ class Prepared:
     steps: list[MigrationStep]
     modules: list[Path]
     change_kinds: set[str] = field(default_factory=set)
-    entity_renames: dict[str, str] = field(default_factory=dict)
     sql: dict[str, list[str]] = field(default_factory=dict)
 
     def plan(self) -> MigrationPlan:
-        return MigrationPlan(self.steps)
+        """Return the plan of the generated steps, checked against the last version's specs."""
+        return MigrationPlan.for_specs(self.steps, self.last.ENTITIES)
 
 
 SHOP = Path(__file__).resolve().parents[2] / "fixtures" / "shop" / "shop.sql"
@@ -218,7 +220,6 @@ def prepare(scenario: Scenario, corpus: Path, root: Path) -> Prepared:
     steps: list[MigrationStep] = []
     paths: list[Path] = []
     kinds: set[str] = set()
-    renamed: dict[str, str] = {}
     sql: dict[str, list[str]] = {}
     for version in scenario.versions:
         before = schemas[-1]
@@ -232,9 +233,6 @@ def prepare(scenario: Scenario, corpus: Path, root: Path) -> Prepared:
             source_hash="0" * 64,
         )
         kinds |= {c.kind for c in result.changes}
-        for c in result.changes:
-            if c.kind == "rename_entity":
-                renamed[c.old_name] = c.new_name  # type: ignore[attr-defined]
         for module in result.modules:
             path = migrations / module.file.path
             path.write_text(module.file.text, encoding="utf-8")
@@ -248,7 +246,7 @@ def prepare(scenario: Scenario, corpus: Path, root: Path) -> Prepared:
     last = generate_package(schemas[-1], root, f"vn_{tag}")
     missing = set(scenario.kinds) - kinds
     assert not missing, f"{scenario.name}: the diff has no {missing} ({kinds})"
-    return Prepared(scenario, schemas, first, last, steps, paths, kinds, renamed, sql)
+    return Prepared(scenario, schemas, first, last, steps, paths, kinds, sql)
 
 
 # --------------------------------------------------------------------------- databases
@@ -265,6 +263,9 @@ class Template:
     """A database of one dialect with Chinook loaded, copied for every scenario."""
 
     dialect = ""
+
+    def __init__(self, corpus: Path) -> None:
+        """Create the database and load Chinook from ``corpus``."""
 
     @contextmanager
     def copy(self, tables: Sequence[str]) -> Iterator[Any]:
@@ -336,7 +337,7 @@ class MysqlTemplate(Template):
     dialect = "mysql"
 
     def __init__(self, corpus: Path) -> None:
-        import pymysql
+        import pymysql  # type: ignore[import-untyped]
 
         self.pymysql = pymysql
         self.params = dbs._mysql_params(dbs.MYSQL_DSN)
@@ -418,6 +419,8 @@ class Outcome:
     counts_after: dict[str, int]
     tables_after: set[str]
     compared: int
+    dropped: dict[str, int]
+    """Snapshot records left out because the plan dropped their entity, per entity."""
 
 
 def _table_names(store: Store, specs: Sequence[Any]) -> set[str]:
@@ -442,35 +445,32 @@ def snapshot_first(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> tu
 
 def check_dual_path(
     prepared: Prepared, plan: MigrationPlan, conn: Any, dialect: str, snapshot: Path
-) -> tuple[Store, int]:
-    """Assert rows read back through the last version == snapshot records upgraded."""
+) -> tuple[Store, int, dict[str, int]]:
+    """Assert rows read back through the last version == snapshot records upgraded.
+
+    The records go through the runtime's snapshot decoding with the plan, as
+    ``store.restore(path, plan)`` does: records under an entity's old name are upgraded as
+    the renamed entity, records of a dropped entity are left out (and counted).
+    """
     after = Store.connect(conn, dialect)
     specs = list(prepared.last.ENTITIES)
     for spec in specs:
         after.ensure(spec)
     by_name = {s.name: s for s in specs}
+    decoded = decode_snapshot(read_snapshot(str(snapshot)), by_name, plan)
     expected: dict[str, list[Any]] = {name: [] for name in by_name}
-    for record in read_snapshot(str(snapshot)).records:
-        name = record.entity
-        while name in prepared.entity_renames:
-            name = prepared.entity_renames[name]
-        if name not in by_name:
-            continue  # the entity was dropped
-        fields = (
-            plan.upgrade_record(name, dict(record.fields), record.schema_version)
-            if plan.has_path(name, record.schema_version)
-            else dict(record.fields)
-        )
-        expected[name].append(by_name[name].from_record(fields))
+    for record in decoded.records:
+        expected[record.spec.name].append(record.entity)
     compared = 0
     for name, spec in by_name.items():
-        actual = sorted(after.list(spec), key=lambda e, s=spec: _key(s, e))
-        wanted = sorted(expected[name], key=lambda e, s=spec: _key(s, e))
+        by_key = functools.partial(_key, spec)
+        actual = sorted(after.list(spec), key=by_key)
+        wanted = sorted(expected[name], key=by_key)
         assert len(actual) == len(wanted), f"{name}: {len(actual)} rows, {len(wanted)} records"
         for got, want in zip(actual, wanted, strict=True):
             assert got == want, f"{name} {_key(spec, got)}: database {got!r} != record {want!r}"
         compared += len(actual)
-    return after, compared
+    return after, compared, decoded.dropped
 
 
 def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
@@ -480,8 +480,8 @@ def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
     counts_before = {s.name: before.count(s) for s in v1_specs}
     plan = prepared.plan()
     plan.apply(before)
-    after, compared = check_dual_path(prepared, plan, conn, dialect, snapshot)
+    after, compared, dropped = check_dual_path(prepared, plan, conn, dialect, snapshot)
     vn_specs = list(prepared.last.ENTITIES)
     counts_after = {s.name: after.count(s) for s in vn_specs}
     tables = _table_names(after, [*v1_specs, *vn_specs])
-    return Outcome(counts_before, counts_after, tables, compared)
+    return Outcome(counts_before, counts_after, tables, compared, dropped)

@@ -93,10 +93,13 @@ def test_scenario_migrates_the_database_and_records_alike(
     with template.copy(tables) as conn:
         outcome = run(prepared, conn, dialect, tmp_path)
     assert outcome.compared > 0 or scenario.name == "add_entity"
+    plan = prepared.plan()
     if not scenario.destructive:
-        renamed = prepared.entity_renames
         for name, count in outcome.counts_before.items():
-            assert outcome.counts_after[renamed.get(name, name)] == count, name
+            assert outcome.counts_after[plan.current_entity(name)] == count, name
+    assert outcome.dropped == {
+        name: count for name, count in outcome.counts_before.items() if plan.dropped_by(name)
+    }
     new_tables = {s.table for s in prepared.last.ENTITIES}
     old_only = {s.table for s in prepared.first.ENTITIES} - new_tables
     assert new_tables <= outcome.tables_after

@@ -175,7 +175,7 @@ def test_snapshot_at_v1_restores_through_the_plan_and_migrates_in_place(
     assert note.pinned is False and note.tags == ["a"]
     assert fresh.version(v2.TODO_SPEC, todos[0].id) == 3  # create, patch, command
 
-    (applied_todo, applied_note) = sorted(
+    applied_todo, applied_note = sorted(
         plan.apply(store), key=lambda a: a.step.entity, reverse=True
     )
     assert applied_todo.step.entity == "Todo" and applied_note.step.entity == "Note"

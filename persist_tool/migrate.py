@@ -33,6 +33,7 @@ from persist_tool.diff import (
 )
 from persist_tool.emit.entity import GeneratedFile
 from persist_tool.emit.migration import MigrationModule, render_migration
+from persist_tool.emit.model import plan_entity
 from persist_tool.output import GENERATED_MARK
 
 __all__ = [
@@ -162,6 +163,21 @@ def _check_backfills(changes: Sequence[Change]) -> None:
 # --------------------------------------------------------------------------- planning
 
 
+def _new_entity_note(entity: ir.Entity) -> str:
+    """Say why a new entity gets no migration module and what creates its table.
+
+    Steps start at schema version 1 or later: there is nothing to migrate from, and the
+    store creates a missing table (with its indexes) at the spec's version when the code
+    first calls ``ensure``.
+    """
+    spec = f"{plan_entity(entity).const}_SPEC"
+    return (
+        f"{entity.name} is a new entity: no migration module is written for it;"
+        f" store.ensure({spec}) creates its table {entity.table} at schema version"
+        f" {entity.schema_version}"
+    )
+
+
 def plan_migration(
     old: ir.Schema,
     new: ir.Schema,
@@ -188,10 +204,7 @@ def plan_migration(
     for step in _steps(old, new, changes):
         if step.before is None:
             assert step.after is not None
-            notes.append(
-                f"{step.after.name} is new: the store creates its table at schema version"
-                f" {step.after.schema_version}, no migration step needed"
-            )
+            notes.append(_new_entity_note(step.after))
             continue
         _check_bumped(step)
         statements = {

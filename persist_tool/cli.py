@@ -14,14 +14,19 @@ import typer
 
 from persist_tool import __version__, ir
 
+# Plain help and usage errors: rich's formatting costs more start-up time (rich and
+# markdown-it imported on every --help and usage error) than the whole command otherwise.
 app = typer.Typer(
     name="persist-tool",
     help="Generate typed entity modules, migrations and compat checks for persisted entities.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-generate_app = typer.Typer(help="Generate entity modules or migration steps.", no_args_is_help=True)
+generate_app = typer.Typer(
+    help="Generate entity modules or migration steps.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(generate_app, name="generate")
 
 

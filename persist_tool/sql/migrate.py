@@ -60,7 +60,7 @@ from persist_tool.sql.ddl import (
     table_uniques,
 )
 from persist_tool.sql.dialects import check_dialect, derived_name, identifier, table
-from persist_tool.sql.model import foreign_keys, identity_field, resolve_fields
+from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field, resolve_fields
 from persist_tool.sql.types import ColumnType, plan_types
 
 __all__ = [
@@ -668,6 +668,40 @@ def _rebuild(before: ir.Entity, after: ir.Entity, changes: Sequence[Change]) -> 
     return out
 
 
+# --------------------------------------------------------------------------- foreign keys
+
+
+def _foreign_key_name(entity: ir.Entity, fk: ForeignKey) -> str:
+    """Return the name the table's DDL gives ``fk`` (the source's, else the derived one)."""
+    fields = resolve_fields(entity, fk.columns, "foreign key")
+    return fk.name or derived_name("fk", entity.table, tuple(f.column for f in fields))
+
+
+def _drop_foreign_key(entity: ir.Entity, fk: ForeignKey, dialect: str) -> str:
+    name = table(_foreign_key_name(entity, fk), dialect)
+    return _alter(entity, dialect, exp.Drop(tables=[name], kind="FOREIGN KEY"))
+
+
+_FOREIGN_KEYS_FIRST = frozenset({"mysql"})
+"""Dialects that refuse to drop a column, or the index, a foreign key still uses.
+
+PostgreSQL drops the foreign keys of a dropped column with it, and SQLite rebuilds the
+table; MySQL/MariaDB fail (``Cannot drop index ...: needed in a foreign key constraint``),
+so the keys go first, before any index or column of the step."""
+
+
+def _dropped_foreign_keys(before: ir.Entity, changes: Sequence[Change], dialect: str) -> list[str]:
+    """Return ``DROP FOREIGN KEY`` for every key of ``before`` over a column the step drops."""
+    if dialect not in _FOREIGN_KEYS_FIRST:
+        return []
+    dropped = {c.field_name for c in changes if isinstance(c, DropField)}
+    return [
+        _drop_foreign_key(before, fk, dialect)
+        for fk in foreign_keys(before)
+        if dropped.intersection(fk.columns)
+    ]
+
+
 # --------------------------------------------------------------------------- steps
 
 
@@ -687,7 +721,8 @@ def step_statements(
 
     ``before`` and ``after`` are the entity's two versions (``None`` for an entity that is
     added or dropped); ``changes`` are its changes in diff order, backfills attached.
-    Command changes need no SQL and are skipped.
+    Command changes need no SQL and are skipped. On MySQL/MariaDB the foreign keys over
+    a dropped column are dropped first (by the name the table's DDL gave them).
     """
     dialect = check_dialect(dialect)
     if before is None:
@@ -701,7 +736,7 @@ def step_statements(
     if dialect == "sqlite" and needs_rebuild(before, changes):
         return _rebuild(before, after, changes)
     state: _Entities = {before.name: before}
-    out: list[str] = []
+    out: list[str] = _dropped_foreign_keys(before, changes, dialect)
     for change in changes:
         if not change.touches_table:
             continue

@@ -27,6 +27,8 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -485,3 +487,60 @@ def run(prepared: Prepared, conn: Any, dialect: str, tmp: Path) -> Outcome:
     counts_after = {s.name: after.count(s) for s in vn_specs}
     tables = _table_names(after, [*v1_specs, *vn_specs])
     return Outcome(counts_before, counts_after, tables, compared, dropped)
+
+
+# --------------------------------------------------------------------------- the shop
+
+
+@contextmanager
+def shop_connection(dialect: str) -> Iterator[Any]:
+    """Open an empty database of ``dialect`` for the shop (its own schema or database)."""
+    if dialect == "sqlite":
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    elif dialect == "postgres":
+        with dbs.postgres_connection() as conn:
+            yield conn
+    else:
+        with dbs.mysql_connection() as conn:
+            yield conn
+
+
+def fill_shop(prepared: Prepared, conn: Any, dialect: str) -> None:
+    """Create the shop's v1 tables through the v1 store (foreign keys included) and fill
+    them: 40 customers, an account each, and 0-3 orders each."""
+    v1 = prepared.first
+    store = Store.connect(conn, dialect)
+    for spec in v1.ENTITIES:
+        store.ensure(spec)
+    for i in range(40):
+        customer = store.create(
+            v1.CUSTOMER_SPEC,
+            v1.CustomerDraft(
+                email=f"c{i}@example.com",
+                display_name=f"Customer {i}",
+                phone=None if i % 3 else f"+49 {i:04}",
+                birth_date=date(1980 + i % 20, 1 + i % 12, 1 + i % 28),
+            ),
+        )
+        store.create(
+            v1.ACCOUNT_SPEC,
+            v1.AccountDraft(
+                customer_id=customer.id,
+                number=f"DE{i:020}",
+                balance=Decimal(f"{i}.25"),
+                opened_on=date(2020, 1, 1 + i % 28),
+            ),
+        )
+        for j in range(i % 4):
+            store.create(
+                v1.ORDER_SPEC,
+                v1.OrderDraft(
+                    customer_id=customer.id,
+                    total=Decimal(f"{i * 10 + j}.99"),
+                    note=None if j else f"ring twice ({i})",
+                ),
+            )

@@ -8,26 +8,23 @@ migration and dual-path check as for Chinook run.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_runtime import Store
 
 from persist_tool import ir
-from tests import dbs
 from tests.migrations.harness import (
     Prepared,
     Scenario,
     Version,
     add_field,
     edit_field,
+    fill_shop,
     prepare,
     run,
+    shop_connection,
 )
 
 ENTITIES = ("Customer", "Order", "Account")
@@ -68,52 +65,8 @@ def prepared(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Prepared
 
 @pytest.fixture
 def connection(request: pytest.FixtureRequest) -> Iterator[Any]:
-    dialect = request.param
-    if dialect == "sqlite":
-        conn = sqlite3.connect(":memory:", isolation_level=None)
+    with shop_connection(request.param) as conn:
         yield conn
-        conn.close()
-    elif dialect == "postgres":
-        with dbs.postgres_connection() as conn:
-            yield conn
-    else:
-        with dbs.mysql_connection() as conn:
-            yield conn
-
-
-def _fill(prepared: Prepared, conn: Any, dialect: str) -> None:
-    v1 = prepared.first
-    store = Store.connect(conn, dialect)
-    for spec in v1.ENTITIES:
-        store.ensure(spec)
-    for i in range(40):
-        customer = store.create(
-            v1.CUSTOMER_SPEC,
-            v1.CustomerDraft(
-                email=f"c{i}@example.com",
-                display_name=f"Customer {i}",
-                phone=None if i % 3 else f"+49 {i:04}",
-                birth_date=date(1980 + i % 20, 1 + i % 12, 1 + i % 28),
-            ),
-        )
-        store.create(
-            v1.ACCOUNT_SPEC,
-            v1.AccountDraft(
-                customer_id=customer.id,
-                number=f"DE{i:020}",
-                balance=Decimal(f"{i}.25"),
-                opened_on=date(2020, 1, 1 + i % 28),
-            ),
-        )
-        for j in range(i % 4):
-            store.create(
-                v1.ORDER_SPEC,
-                v1.OrderDraft(
-                    customer_id=customer.id,
-                    total=Decimal(f"{i * 10 + j}.99"),
-                    note=None if j else f"ring twice ({i})",
-                ),
-            )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +81,7 @@ def _fill(prepared: Prepared, conn: Any, dialect: str) -> None:
 def test_shop_evolution_keeps_every_row_and_both_paths_agree(
     prepared: Prepared, connection: Any, dialect: str, tmp_path: Path
 ) -> None:
-    _fill(prepared, connection, dialect)
+    fill_shop(prepared, connection, dialect)
     outcome = run(prepared, connection, dialect, tmp_path)
     assert outcome.counts_before == outcome.counts_after
     assert outcome.counts_after["Customer"] == 40

@@ -2,11 +2,13 @@
 
 A ``Todo`` (SQL DDL) and a ``Note`` (JSON Schema) are generated, created, patched and
 commanded through the store, and snapshotted at v1. Both change: the todo's ``title`` is
-renamed and its ``priority`` becomes required (backfilled), the note gains a field. ``persist-tool
-generate migration`` writes one step per entity, each with SQL and a state upgrade; the
-snapshot is restored through the plan into a fresh v2 database, the v1 database is migrated
-in place by the same plan, and a heterogeneous collection is restored with the per-entity
-chains of the plan and commanded only where its members support the command.
+renamed and its ``priority`` becomes required (backfilled); the note becomes a ``Memo``
+(table ``memos``) and gains a field. ``persist-tool generate migration`` writes one step per
+entity, each with SQL and a state upgrade; the snapshot, whose records still say ``Note``,
+is restored through the plan into a fresh v2 database, the v1 database is migrated in place
+by the same plan (row versions follow the renamed table), and a heterogeneous collection is
+restored with the per-entity chains of the plan and commanded only where its members
+support the command.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import pytest
 from persist_runtime import MigrationPlan, Store
 from persist_runtime.collections import Collection
+from persist_runtime.compat import check_journal, check_snapshot
 
 TODO_V1 = """-- persist: Todo schema_version=1
 CREATE TABLE todos (
@@ -44,6 +47,7 @@ CREATE TABLE todos (
 
 
 def _note(version: int) -> dict[str, Any]:
+    """The note's JSON Schema: ``Note`` (table ``notes``) at v1, ``Memo`` (``memos``) at v2."""
     properties: dict[str, Any] = {
         "id": {"type": "string", "format": "uuid"},
         "text": {"type": "string", "maxLength": 500},
@@ -51,12 +55,13 @@ def _note(version: int) -> dict[str, Any]:
     }
     if version > 1:
         properties["pinned"] = {"type": "boolean", "default": False}
+    name, table = ("Note", "notes") if version == 1 else ("Memo", "memos")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": {
-            "Note": {
+            name: {
                 "type": "object",
-                "x-persist-table": "notes",
+                "x-persist-table": table,
                 "x-persist-schema-version": version,
                 "x-persist-primary-key": "id",
                 "properties": properties,
@@ -109,7 +114,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "generate", "migration",
         "--from", "v1/todo.sql", "--from", "v1/note.schema.json",
         "--to", "v2/todo.sql", "--to", "v2/note.schema.json",
-        "--rename", "Todo.title=summary", "--default", "Todo.priority=3",
+        "--rename", "Todo.title=summary", "--rename", "Note=Memo",
+        "--default", "Todo.priority=3",
         "-o", migrations.name,
         cwd=root,
     )  # fmt: skip
@@ -134,12 +140,21 @@ def _fill_v1(v1: ModuleType, store: Store) -> None:
     store.create(v1.TODO_SPEC, v1.TodoDraft(title="ship it", priority=1))
     store.patch(v1.TODO_SPEC, first.id, v1.TodoPatch(title="write the migration plan"))
     store.execute(v1.TODO_SPEC, first.id, v1.todo.TodoSetDone(value=True))
-    store.create(v1.NOTE_SPEC, v1.NoteDraft(id=uuid.UUID(int=1), text="hello", tags=["a"]))
+    note = store.create(v1.NOTE_SPEC, v1.NoteDraft(id=uuid.UUID(int=1), text="hello", tags=[]))
+    store.patch(v1.NOTE_SPEC, note.id, v1.NotePatch(tags=["a"]))
 
 
 def test_both_entities_get_a_step_with_sql_and_a_state_upgrade(project: dict[str, Any]) -> None:
     by_entity = {s.entity: s for s in project["steps"]}
-    assert set(by_entity) == {"Todo", "Note"}
+    assert set(by_entity) == {"Todo", "Memo"}
+    memo = by_entity["Memo"]
+    assert (memo.previous_entity, memo.previous_table, memo.table) == ("Note", "notes", "memos")
+    assert memo.migrate_state({"id": "x", "text": "t", "tags": []}) == {
+        "id": "x",
+        "text": "t",
+        "tags": [],
+        "pinned": False,
+    }
     todo = by_entity["Todo"]
     assert todo.statements("sqlite") and todo.statements("postgres") and todo.statements("mysql")
     assert not todo.stub
@@ -161,29 +176,37 @@ def test_snapshot_at_v1_restores_through_the_plan_and_migrates_in_place(
     _fill_v1(v1, store)
     snapshot = str(tmp_path / "v1.json")
     assert store.snapshot(snapshot) == 3
+    journal = str(tmp_path / "v1.jsonl")
+    assert store.export_journal(journal) == 3  # todo patch and command, note patch
     plan = MigrationPlan.for_specs(project["steps"], v2.ENTITIES)
+    assert check_snapshot(snapshot, v2.ENTITIES, plan) == []
+    # The note's journal lines say "Note" and are read as Memo commands; nothing about
+    # them is unknown or invalid.
+    assert not [f for f in check_journal(journal, v2.ENTITIES, plan) if f.entity != "Todo"]
 
     fresh = Store.sqlite()
     report = fresh.restore(snapshot, plan, specs=v2.ENTITIES)
-    assert report.inserted == {"Todo": 2, "Note": 1}
+    assert report.inserted == {"Todo": 2, "Memo": 1}  # the snapshot says "Note"
     todos = fresh.list(v2.TODO_SPEC)
     assert [(t.summary, t.done, t.priority) for t in todos] == [
         ("write the migration plan", True, 3),
         ("ship it", False, 1),
     ]
-    (note,) = fresh.list(v2.NOTE_SPEC)
-    assert note.pinned is False and note.tags == ["a"]
+    (memo,) = fresh.list(v2.MEMO_SPEC)
+    assert memo.pinned is False and memo.tags == ["a"]
     assert fresh.version(v2.TODO_SPEC, todos[0].id) == 3  # create, patch, command
+    assert fresh.version(v2.MEMO_SPEC, memo.id) == 2
 
-    applied_todo, applied_note = sorted(
+    applied_todo, applied_memo = sorted(
         plan.apply(store), key=lambda a: a.step.entity, reverse=True
     )
-    assert applied_todo.step.entity == "Todo" and applied_note.step.entity == "Note"
+    assert applied_todo.step.entity == "Todo" and applied_memo.step.entity == "Memo"
     migrated = Store.connect(store.connection, "sqlite")
     for spec in v2.ENTITIES:
         migrated.ensure(spec)
     assert migrated.list(v2.TODO_SPEC) == todos
-    assert migrated.list(v2.NOTE_SPEC) == [note]
+    assert migrated.list(v2.MEMO_SPEC) == [memo]
+    assert migrated.version(v2.MEMO_SPEC, memo.id) == 2  # row versions follow the table
     assert plan.upgrade_command("Todo", "SetTitle", {"value": "x"}, 1) == (
         "SetSummary",
         {"value": "x"},
@@ -202,11 +225,11 @@ def test_heterogeneous_collection_restores_per_type_and_commands_where_supported
 
     plan = MigrationPlan.for_specs(project["steps"], v2.ENTITIES)
     restored = Collection.restore(path, v2.ENTITIES, plan=plan)
-    assert [type(e).__name__ for e in restored] == ["Todo", "Note"]
+    assert [type(e).__name__ for e in restored] == ["Todo", "Memo"]
     assert restored.supporting("SetDone") == ("Todo",)
     result = restored.invoke("SetDone", {"value": True})
     assert [a.entity for a in result.applied] == ["Todo"]
-    assert [s.entity for s in result.skipped] == ["Note"]
+    assert [s.entity for s in result.skipped] == ["Memo"]
     (restored_todo,) = restored.of_type(v2.TODO_SPEC)
     assert (restored_todo.summary, restored_todo.priority, restored_todo.done) == (
         "collect",

@@ -270,3 +270,56 @@ def test_generated_modules_are_black_ruff_mypy_clean_and_import_with_runtime_onl
         )
         assert proc.returncode == 0 and "Note v1 -> v2" in proc.stdout, proc.stderr
     assert_mypy_strict([project / "steps", project / "steps2"])
+
+
+RENAMED = """-- persist: Memo schema_version=2
+CREATE TABLE memos (
+    id INTEGER PRIMARY KEY,
+    body VARCHAR(40) NOT NULL,
+    score INTEGER,
+    legacy TEXT
+);
+CREATE INDEX ix_notes_score ON memos (score);
+"""
+
+TAGS = """-- persist: Tag schema_version=1
+CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(20) NOT NULL);
+"""
+
+
+def test_rename_and_drop_modules_mark_their_steps_for_the_runtime(project: Path) -> None:
+    (project / "tags.sql").write_text(TAGS, encoding="utf-8")
+    (project / "memo.sql").write_text(RENAMED, encoding="utf-8")
+    done = tool(
+        "generate", "migration", "--from", "v1.sql", "--from", "tags.sql", "--to", "memo.sql",
+        "--rename", "Note=Memo", "-o", "steps",
+        cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    package = project / "steps"
+    memo = (package / "memo_v1_to_v2.py").read_text()
+    assert 'previous_entity="Note",' in memo and "drops_entity" not in memo
+    assert 'previous_table="notes",' in memo
+    tag = (package / "tag_v1_to_v2.py").read_text()
+    assert "drops_entity=True," in tag and "previous_entity" not in tag
+    assert "destructive=True," in tag
+    (package / "__init__.py").write_text("")
+    files = sorted(package.glob("*_v1_to_v2.py"))
+    assert_black_stable(files)
+    assert_ruff_clean(package)
+    assert_mypy_strict([package])
+    env = {"PYTHONPATH": os.pathsep.join([str(project), str(RUNTIME)]), "PATH": os.environ["PATH"]}
+    code = (
+        "from persist_runtime import MigrationPlan\n"
+        "from steps.memo_v1_to_v2 import STEP as memo\n"
+        "from steps.tag_v1_to_v2 import STEP as tag\n"
+        "class Spec:\n"
+        "    name, table, schema_version = 'Memo', 'memos', 2\n"
+        "plan = MigrationPlan.for_specs([memo, tag], [Spec()])\n"
+        "print(plan.current_entity('Note'), plan.dropped, plan.upgrade_record('Note', {}, 1))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "Memo ('Tag',) {}"

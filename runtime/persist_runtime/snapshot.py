@@ -400,13 +400,17 @@ def decode_snapshot(
     out: list[DecodedRecord] = []
     dropped: dict[str, int] = {}
     reasons: dict[str, str] = {}
+    seen: dict[str, tuple[EntitySpec | None, str | None]] = {}
     for t in snapshot.types:
-        spec, reason = _spec_of(t.entity, specs, plan)
+        spec, reason = seen[t.entity] = _spec_of(t.entity, specs, plan)
         if reason is not None:
             dropped.setdefault(t.entity, 0)
             reasons[t.entity] = reason
     for i, record in enumerate(snapshot.records):
-        spec, reason = _spec_of(record.entity, specs, plan)
+        found = seen.get(record.entity)
+        if found is None:
+            found = seen[record.entity] = _spec_of(record.entity, specs, plan)
+        spec, reason = found
         where = f"/records/{i}"
         if reason is not None:
             dropped[record.entity] = dropped.get(record.entity, 0) + 1

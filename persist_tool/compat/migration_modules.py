@@ -224,10 +224,31 @@ def _constant_text(node: ast.expr | None) -> str | None:
 # --------------------------------------------------------------------------- chains
 
 
+def _current_names(steps: Iterable[LoadedStep]) -> dict[str, str]:
+    """Return entity name -> its latest name, following ``previous_entity`` renames."""
+    renamed: dict[str, str] = {}
+    for s in steps:
+        before = s.step.previous_entity
+        if before is not None and before != s.step.entity:
+            renamed[before] = s.step.entity
+
+    def latest(name: str) -> str:
+        seen = {name}
+        while name in renamed and renamed[name] not in seen:
+            name = renamed[name]
+            seen.add(name)
+        return name
+
+    return {name: latest(name) for name in {*renamed, *renamed.values()}}
+
+
 def _by_entity(steps: Iterable[LoadedStep]) -> dict[str, list[LoadedStep]]:
+    """Group steps by the entity's current name (steps written before a rename included)."""
+    steps = list(steps)
+    names = _current_names(steps)
     out: dict[str, list[LoadedStep]] = {}
     for s in steps:
-        out.setdefault(s.step.entity, []).append(s)
+        out.setdefault(names.get(s.step.entity, s.step.entity), []).append(s)
     for chain in out.values():
         chain.sort(key=lambda s: (s.step.from_version, s.step.to_version))
     return out
@@ -356,6 +377,8 @@ def usable_steps(steps: Sequence[LoadedStep], current: Mapping[str, int]) -> lis
     out: list[MigrationStep] = []
     for entity, chain in _by_entity(steps).items():
         target = current.get(entity)
+        if target is None and chain and chain[-1].step.drops_entity:
+            target = chain[-1].step.to_version  # dropped: its records are skipped on restore
         if target is None or not chain or chain[-1].step.to_version != target:
             continue
         run = [chain[-1].step]

@@ -28,7 +28,7 @@ from .markers import (
     entity,
 )
 from .migration_db import AppliedStep, DbTarget, MigrationApplyError
-from .migrations import MigrationPlan, MigrationPlanError, MigrationStep
+from .migrations import EntityDroppedError, MigrationPlan, MigrationPlanError, MigrationStep
 from .snapshot import RecordUpgrader, Snapshot, SnapshotRecord, SnapshotType, read_snapshot
 from .spec import DIALECTS, CommandSpec, EntitySpec, FieldSpec, IndexSpec
 from .store import CommandResult, IdempotencyError, Store, UnknownEntityError, Versioned
@@ -45,6 +45,7 @@ __all__ = [
     "UNSET",
     "CommandSpec",
     "ConflictError",
+    "EntityDroppedError",
     "EntitySpec",
     "FieldSpec",
     "Generated",

@@ -12,6 +12,28 @@ References and ``allOf`` are resolved with the ``referencing`` library (see
 ``jsonschema_refs``); metadata keywords are described in ``jsonschema_meta``, type mapping in
 ``jsonschema_types``.
 
+Where ``x-persist-*`` keywords are read from: a schema's metadata is what it declares itself,
+on its own node and on its ``allOf`` members (recursively, inline members only).
+
+* Entity keywords (``x-persist-table``, ``x-persist-primary-key``...) never come through a
+  reference. An entity that composes a base (``allOf: [{"$ref": "#/$defs/Base"}, ...]``) or
+  is itself ``{"$ref": ...}`` gets the base's properties, each with its own property
+  keywords, but not the base's table, keys or indexes: it states its own. A root that is
+  only ``{"$ref": "#/$defs/Order"}`` carries no metadata, so when ``Order`` is marked, the
+  root is not a second entity beside it.
+* Property keywords follow a reference only into a schema that describes a plain value:
+  a reusable ``Id`` (``x-persist-generated``) or ``Money`` (``x-persist-type``) definition
+  lends its keywords to every property that refers to it. A referenced schema that
+  describes an object (``type: object`` or object keywords) is another entity's shape: a
+  property referring to it is a ``json`` field holding that shape, and the target's keywords
+  (its table, its keys, its renames) stay with the target. Keywords written on the property
+  itself (beside its ``$ref``, even in drafts that ignore ``$ref`` siblings) always count,
+  and the first statement in reading order wins: the property node, then what its
+  reference brings, then its ``allOf`` members.
+
+The sub-schemas kept for run-time validation are copied without ``x-*`` keywords, so a
+referenced entity's metadata never reaches generated code.
+
 Each property becomes a field: ``Field.column`` is the property name exactly as written and
 ``extra["json_key"]`` repeats it (payloads keep the document's own keys, ``dev-dependencies``
 or ``$schema``); ``Field.name`` is a unique safe Python name. A property listed in
@@ -38,7 +60,7 @@ from typing import Any
 from persist_tool import ir, naming
 from persist_tool.readers.base import ReadOptions, ReadResult
 from persist_tool.readers.jsonschema_bundle import Bundler
-from persist_tool.readers.jsonschema_merge import View, flatten, merge
+from persist_tool.readers.jsonschema_merge import View, flatten, merge, persist_of
 from persist_tool.readers.jsonschema_meta import EntityMeta, entity_meta, field_meta
 from persist_tool.readers.jsonschema_refs import SchemaNode, Workspace
 from persist_tool.readers.jsonschema_types import EnumNames, Mapped, map_schema
@@ -72,6 +94,7 @@ def _object_view(node: SchemaNode) -> View | None:
         return None
     if view.types is None and not view.properties:
         return None
+    view.persist = persist_of([node], through_values=False)
     return view
 
 

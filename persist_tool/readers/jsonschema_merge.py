@@ -7,6 +7,11 @@ a chain that comes back to itself without consuming any of the value (``a -> b -
 and ``required`` unite, the first annotation wins. Keywords the view has no slot for, or
 that two nodes state differently, stay in ``residual`` (per node), so a caller can tell
 whether a value has a plain column type or must keep its JSON Schema.
+
+``merge`` leaves ``x-persist-*`` keywords alone: ``persist_of`` collects them from the nodes
+a schema declares itself (the node and its ``allOf`` members), following a reference only
+where the caller allows it and only into a schema that describes a plain value, never an
+object (see the ``jsonschema`` module for the rule).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from persist_tool.ir import SourceError
 from persist_tool.readers.jsonschema_bundle import ANNOTATIONS
 from persist_tool.readers.jsonschema_refs import SchemaNode
 
-__all__ = ["JSON_TYPES", "View", "flatten", "merge"]
+__all__ = ["JSON_TYPES", "View", "flatten", "merge", "persist_of"]
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -87,6 +92,7 @@ class View:
     pattern_properties: dict[str, list[SchemaNode]] = field(default_factory=dict)
     annotations: dict[str, tuple[Any, SchemaNode]] = field(default_factory=dict)
     persist: dict[str, tuple[Any, SchemaNode]] = field(default_factory=dict)
+    """``x-persist-*`` keywords, filled by the caller through ``persist_of`` (not ``merge``)."""
     residual: list[tuple[SchemaNode, tuple[str, ...]]] = field(default_factory=list)
     never: bool = False
     """A ``false`` schema is part of the conjunction: no value is valid."""
@@ -140,9 +146,6 @@ def _merge_one(view: View, node: SchemaNode) -> None:
     ignore_siblings = node.legacy_ref and "$ref" in schema
     residual: list[str] = []
     for keyword, value in schema.items():
-        if keyword.startswith("x-persist-"):
-            view.persist.setdefault(keyword, (value, node))
-            continue
         if keyword in ANNOTATIONS:
             view.annotations.setdefault(keyword, (value, node))
             continue
@@ -162,6 +165,47 @@ def _merge_one(view: View, node: SchemaNode) -> None:
             residual.append(keyword)
     if residual:
         view.residual.append((node, tuple(residual)))
+
+
+def persist_of(
+    nodes: list[SchemaNode], *, through_values: bool
+) -> dict[str, tuple[Any, SchemaNode]]:
+    """Collect the ``x-persist-*`` keywords ``nodes`` declare (first statement wins).
+
+    Each node counts with its ``allOf`` members, recursively. With ``through_values`` a
+    reference (``$ref``, ``$dynamicRef``, ``$recursiveRef``) is followed when its target
+    describes a plain value (a reusable ``Id`` or ``Money`` definition): that target lends
+    its keywords too. A target that describes an object is another entity's shape; its
+    keywords are that entity's and never reach the schema referring to it. Without
+    ``through_values`` no reference is followed at all.
+    """
+    found: dict[str, tuple[Any, SchemaNode]] = {}
+    seen: set[int] = set()
+    pending = list(reversed(nodes))
+    while pending:
+        node = pending.pop()
+        schema = node.schema
+        if not isinstance(schema, dict) or node.key in seen:
+            continue
+        seen.add(node.key)
+        for keyword, value in schema.items():
+            if keyword.startswith("x-persist-"):
+                found.setdefault(keyword, (value, node))
+        more: list[SchemaNode] = []
+        if through_values:
+            targets = (node.follow(k) for k in _REFS if k in schema)
+            more.extend(t for t in targets if not _describes_object(t))
+        members = schema.get("allOf")
+        if isinstance(members, list) and not (node.legacy_ref and "$ref" in schema):
+            more.extend(node.child("allOf", index) for index in range(len(members)))
+        pending.extend(reversed(more))
+    return found
+
+
+def _describes_object(node: SchemaNode) -> bool:
+    """Whether ``node`` constrains objects: a type of ``object`` or object keywords."""
+    view = merge(flatten(node))
+    return view.has_object_keywords or (view.types is not None and "object" in view.types)
 
 
 def _show(value: Any) -> str:

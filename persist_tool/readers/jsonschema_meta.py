@@ -22,6 +22,8 @@ On a property schema:
   "scale": 2}``, ``{"kind": "integer", "bits": 32}``), overriding the mapped column type.
 
 Any other ``x-persist-`` keyword is an error, so a misspelt one is never silently ignored.
+Which schema nodes a keyword is read from (own node and ``allOf``; references only into
+plain-value schemas, and only for properties) is stated in the ``jsonschema`` module.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from persist_tool import ir, naming
 from persist_tool.readers.jsonschema_bundle import Bundler
-from persist_tool.readers.jsonschema_merge import View, flatten, merge
+from persist_tool.readers.jsonschema_merge import View, flatten, merge, persist_of
 from persist_tool.readers.jsonschema_refs import SchemaNode
 
 __all__ = ["EnumNames", "Mapped", "map_schema"]
@@ -81,6 +81,7 @@ def map_schema(nodes: list[SchemaNode], scope: str, enums: EnumNames) -> Mapped:
     """Map the conjunction ``nodes`` of a value's schema; ``scope`` names inline enums."""
     parts = [part for node in nodes for part in flatten(node)]
     view = merge(parts)
+    view.persist = persist_of(nodes, through_values=True)
     nullable = bool(
         (view.types is not None and "null" in view.types)
         or view.openapi_nullable

@@ -9,7 +9,10 @@ transpiled. The package is split by concern:
 * ``constraints``: CHECK conditions and DEFAULT values;
 * ``model``: keys, foreign keys and identity fields read from the IR;
 * ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements and schema ordering;
-* ``migrate``: ALTER statements and SQLite table rebuilds for migration steps.
+* ``migrate``: the statements of one migration step, per change and dialect;
+* ``values``: type conversions and backfill values for migrated rows;
+* ``alter``: ALTER TABLE statements and constraints compared before/after a change;
+* ``rebuild``: SQLite's table rebuild (when a step needs one, and its statements).
 """
 
 from __future__ import annotations

@@ -24,34 +24,35 @@ One command, one transaction
 ``expected_version`` -> reduce (``spec.apply_command``) -> bump the version (guarded) ->
 ``UPDATE`` of exactly the changed columns -> journal row in ``__persist_journal`` -> commit.
 Any failure rolls the whole transaction back, so the table and its journal never disagree.
+
+``Store`` keeps connections, transactions, schema versions and the public methods; the
+bodies live next to it: ``store_inserts`` (creates), ``store_queries`` (lists, counts,
+journal reads), ``store_commands`` (commands and patches) and ``store_files`` (snapshots).
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Final
 
-from . import store_commands
-from .codecs import coerce_key_value
+from . import store_commands, store_inserts, store_queries
 from .dialects import Dialect, dialect
 from .errors import (
     ConflictError,
-    Issue,
     MigrationError,
     NotFoundError,
     PersistError,
-    ValidationError,
 )
 from .journal import JournalRecord, utc_now_text
 from .spec import EntitySpec
 from .store_commands import CommandResult, IdempotencyError, stale_error
+from .store_inserts import coerce_draft, insert_row
 from .store_plan import TablePlan, build_plan
+from .store_queries import Versioned
 
 __all__ = [
     "CommandResult",
@@ -68,22 +69,10 @@ _JOURNAL_COLUMNS: Final = (
     "ts, entity, table_name, entity_id, id_json, schema_version, command, payload_version,"
     " payload, expected_version, new_version, idempotency_key, result"
 )
-_JOURNAL_READ: Final = (
-    "SELECT seq, ts, entity, id_json, schema_version, command, payload_version, payload,"
-    " expected_version, new_version, idempotency_key FROM __persist_journal"
-)
 
 
 class UnknownEntityError(PersistError, LookupError):
     """The store has no entity of that name registered."""
-
-
-@dataclass(frozen=True, slots=True)
-class Versioned:
-    """An entity with its stored row version."""
-
-    entity: Any
-    version: int
 
 
 class Store:
@@ -91,9 +80,7 @@ class Store:
 
     def __init__(self, connection: Any, dialect_name: str | Dialect) -> None:
         self.connection = connection
-        self.dialect = (
-            dialect_name if isinstance(dialect_name, Dialect) else dialect(dialect_name)
-        )
+        self.dialect = dialect_name if isinstance(dialect_name, Dialect) else dialect(dialect_name)
         autocommit = getattr(connection, "autocommit", False)
         self._explicit_begin = not self.dialect.driver_begins or autocommit is True
         self._specs: dict[str, EntitySpec] = {}
@@ -121,8 +108,7 @@ class Store:
             f" WHERE table_name = {ph} AND entity_id = {ph} AND version = {ph}"
         )
         self._sql_version_delete = (
-            "DELETE FROM __persist_versions"
-            f" WHERE table_name = {ph} AND entity_id = {ph}"
+            f"DELETE FROM __persist_versions WHERE table_name = {ph} AND entity_id = {ph}"
         )
 
     # ------------------------------------------------------------------ construction
@@ -134,9 +120,7 @@ class Store:
         The connection may be used from other threads (one at a time); writers take the
         database lock at ``BEGIN IMMEDIATE`` and wait up to ``timeout`` seconds for it.
         """
-        conn = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         if path != ":memory:" and not path.startswith("file::memory:"):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -183,9 +167,7 @@ class Store:
             yield cursor
             self.connection.commit()
         except BaseException as error:
-            with contextlib.suppress(
-                Exception
-            ):  # a lost connection: the original error matters
+            with contextlib.suppress(Exception):  # a lost connection: the original error matters
                 self.connection.rollback()
             if isinstance(error, Exception) and self._is_conflict(error):
                 raise ConflictError(
@@ -264,9 +246,7 @@ class Store:
         self._ready()
         statements = spec.ddl.get(self.dialect.name)
         if not statements:
-            raise MigrationError(
-                f"{spec.name} has no DDL for dialect {self.dialect.name!r}"
-            )
+            raise MigrationError(f"{spec.name} has no DDL for dialect {self.dialect.name!r}")
         created = False
         try:
             with self.transaction() as cur:
@@ -348,26 +328,6 @@ class Store:
 
     # ------------------------------------------------------------------ create
 
-    def _draft(self, spec: EntitySpec, draft: object) -> Any:
-        if (
-            type(draft) is spec.draft_type
-        ):  # the common case, checked first: bulk inserts
-            return draft
-        if isinstance(draft, Mapping):
-            return spec.draft_type.from_payload(draft)
-        if not isinstance(draft, spec.draft_type):
-            raise ValidationError(
-                [
-                    Issue(
-                        "",
-                        f"expected a {spec.draft_type.__name__} or a payload object,"
-                        f" got {type(draft).__name__}",
-                    )
-                ],
-                entity=spec.name,
-            )
-        return draft
-
     def create(self, ref: SpecRef, draft: object) -> Any:
         """Insert a new entity from its ``Draft`` (or draft payload); return the entity.
 
@@ -376,49 +336,11 @@ class Store:
         """
         plan = self.plan(ref)
         spec = plan.spec
-        draft = self._draft(spec, draft)
+        draft = coerce_draft(spec, draft)
         row = plan.encode_draft(spec.draft_values(draft))
         with self.transaction() as cur:
-            generated = self._insert(cur, plan, row, draft)
+            generated = insert_row(self, cur, plan, row, draft)
         return spec.from_draft(draft, generated)
-
-    def _insert(
-        self, cur: Any, plan: TablePlan, row: Sequence[Any], draft: Any
-    ) -> dict[str, Any]:
-        cur.execute(plan.insert_sql, row)
-        if not plan.generated:
-            return {}
-        if self.dialect.insert_returning:
-            values = plan.decode_generated(cur.fetchall()[0])
-            return {f.name: v for f, v in zip(plan.generated, values, strict=True)}
-        return self._generated_after_insert(cur, plan, draft)
-
-    def _generated_after_insert(
-        self, cur: Any, plan: TablePlan, draft: Any
-    ) -> dict[str, Any]:
-        """Read generated values without ``RETURNING``: the key from ``lastrowid``, the rest
-        by selecting the new row."""
-        spec = plan.spec
-        draft_values = dict(
-            zip(spec.draft_fields, spec.draft_values(draft), strict=True)
-        )
-        raw: dict[str, Any] = {}
-        key = []
-        for f in plan.pk_fields:
-            if f.generated:
-                raw[f.name] = cur.lastrowid
-            key.append(raw[f.name] if f.generated else draft_values[f.name])
-        rest = [f for f in plan.generated if f.name not in raw]
-        if rest:
-            q = self.dialect.quote
-            columns = ", ".join(f"{q}{f.column}{q}" for f in rest)
-            cur.execute(
-                f"SELECT {columns} FROM {plan.table} WHERE {plan.where_key}",
-                plan.encode_key(key),
-            )
-            raw.update(zip((f.name for f in rest), cur.fetchall()[0], strict=True))
-        decoded = plan.decode_generated([raw[f.name] for f in plan.generated])
-        return {f.name: v for f, v in zip(plan.generated, decoded, strict=True)}
 
     def create_many(
         self, ref: SpecRef, drafts: Iterable[object], *, entities: bool = True
@@ -430,33 +352,7 @@ class Store:
         ``executemany`` under the write lock get consecutive rowids). Otherwise each row is
         inserted with ``RETURNING``. Pass ``entities=False`` to skip building the entities.
         """
-        plan = self.plan(ref)
-        spec = plan.spec
-        items = [self._draft(spec, d) for d in drafts]
-        encode, values_of = plan.encode_draft, spec.draft_values
-        rows = [encode(values_of(d)) for d in items]
-        generated: list[Mapping[str, Any]]
-        with self.transaction() as cur:
-            if not plan.generated or plan.rowid_bulk:
-                bulk_sql = plan.insert_sql.split(" RETURNING ")[0]
-                cur.executemany(bulk_sql, rows)
-                if plan.generated and rows:
-                    cur.execute("SELECT last_insert_rowid()")
-                    last = int(cur.fetchone()[0])
-                    name = plan.generated[0].name
-                    first = last - len(rows) + 1
-                    generated = [{name: first + i} for i in range(len(rows))]
-                else:
-                    generated = [{}] * len(rows)
-            else:
-                generated = [
-                    self._insert(cur, plan, r, d)
-                    for r, d in zip(rows, items, strict=True)
-                ]
-        if not entities:
-            return len(items)
-        from_draft = spec.from_draft
-        return [from_draft(d, g) for d, g in zip(items, generated, strict=True)]
+        return store_inserts.create_many(self, ref, drafts, entities)
 
     # ------------------------------------------------------------------ read
 
@@ -500,25 +396,6 @@ class Store:
         """Return the row version of the entity with key ``id`` (``NotFoundError`` if none)."""
         return self.load(ref, id).version
 
-    def _where(
-        self, plan: TablePlan, where: Mapping[str, object] | None
-    ) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for name, value in (where or {}).items():
-            index, column = plan.column(name)
-            if value is None:
-                clauses.append(f"{column} IS NULL")
-                continue
-            field = plan.spec.fields[index]
-            if field.kind not in ("json", "array", "object"):
-                value = coerce_key_value(
-                    field, value, plan.enums.get(name), f"/where/{name}"
-                )
-            clauses.append(f"{column} = {plan.ph}")
-            params.append(plan.encode_field(index, value))
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def list(
         self,
         ref: SpecRef,
@@ -533,25 +410,7 @@ class Store:
         ``order_by`` names fields (``"-name"`` for descending; default: primary key);
         ``limit``/``offset`` page through the result.
         """
-        plan = self.plan(ref)
-        sql_where, params = self._where(plan, where)
-        order = [order_by] if isinstance(order_by, str) else list(order_by)
-        terms = []
-        for item in order or list(plan.spec.primary_key):
-            descending = item.startswith("-")
-            _, column = plan.column(item.lstrip("-+"))
-            terms.append(f"{column} DESC" if descending else column)
-        sql = f"{plan.select_all_sql}{sql_where} ORDER BY {', '.join(terms)}"
-        if limit is not None or offset:
-            sql += (
-                f" LIMIT {int(limit) if limit is not None else self.dialect.unlimited}"
-            )
-            sql += f" OFFSET {int(offset)}"
-        with self.transaction() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        decode, from_values = plan.decode_row, plan.spec.from_values
-        return [from_values(decode(row)) for row in rows]
+        return store_queries.list_entities(self, ref, where, order_by, limit, offset)
 
     def list_versioned(
         self,
@@ -563,36 +422,15 @@ class Store:
         offset: int = 0,
     ) -> builtins.list[Versioned]:
         """Like ``list``, with each entity's row version."""
-        plan = self.plan(ref)
-        ph = self.dialect.placeholder
-        with self.transaction() as cur:
-            entities = self.list(
-                ref, where, order_by=order_by, limit=limit, offset=offset
-            )
-            cur.execute(
-                f"SELECT entity_id, version FROM __persist_versions WHERE table_name = {ph}",
-                (plan.spec.table,),
-            )
-            versions = {str(k): int(v) for k, v in cur.fetchall()}
-        to_values = plan.spec.to_values
-        return [
-            Versioned(e, versions.get(plan.key_text(plan.key_of(to_values(e))), 1))
-            for e in entities
-        ]
+        return store_queries.list_versioned(self, ref, where, order_by, limit, offset)
 
     def count(self, ref: SpecRef, where: Mapping[str, object] | None = None) -> int:
         """Return how many entities match ``where`` (as in ``list``)."""
-        plan = self.plan(ref)
-        sql_where, params = self._where(plan, where)
-        with self.transaction() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM {plan.table}{sql_where}", params)
-            return int(cur.fetchone()[0])
+        return store_queries.count(self, ref, where)
 
     # ------------------------------------------------------------------ delete
 
-    def delete(
-        self, ref: SpecRef, id: object, *, expected_version: int | None = None
-    ) -> None:
+    def delete(self, ref: SpecRef, id: object, *, expected_version: int | None = None) -> None:
         """Delete the entity with key ``id`` (``NotFoundError`` if none; ``ConflictError``
         when ``expected_version`` is given and stale)."""
         plan = self.plan(ref)
@@ -672,55 +510,7 @@ class Store:
 
         Reads page by page, each page in its own short transaction.
         """
-        ph = self.dialect.placeholder
-        self._ready()
-        filters: list[str] = []
-        params: list[Any] = []
-        if ref is not None:
-            plan = self.plan(ref)
-            filters.append(f"table_name = {ph}")
-            params.append(plan.spec.table)
-            if id is not None:
-                filters.append(f"entity_id = {ph}")
-                params.append(plan.key_text(plan.key_values(id)))
-        last = after_seq
-
-        while True:
-            where = " AND ".join([f"seq > {ph}", *filters])
-            sql = f"{_JOURNAL_READ} WHERE {where} ORDER BY seq LIMIT {int(page_size)}"
-            with self.transaction() as cur:
-                cur.execute(sql, (last, *params))
-                rows = cur.fetchall()
-            for row in rows:
-                (
-                    seq,
-                    ts,
-                    entity,
-                    id_json,
-                    schema_version,
-                    command,
-                    pv,
-                    payload,
-                    exp,
-                    new,
-                    ik,
-                ) = row
-                last = int(seq)
-                yield JournalRecord(
-                    seq=last,
-                    ts=ts,
-                    entity=entity,
-                    id=json.loads(id_json),
-                    schema_version=int(schema_version),
-                    command=command,
-                    payload_version=int(pv),
-                    payload=json.loads(payload),
-                    expected_version=None if exp is None else int(exp),
-                    new_version=int(new),
-                    idempotency_key=ik,
-                )
-            if len(rows) < page_size:
-                return
+        return store_queries.read_journal(self, ref, id, after_seq, page_size)
 
     def export_journal(self, path: str, ref: SpecRef | None = None) -> int:
         """Write the journal (optionally one entity type) to ``path`` as JSON Lines,
@@ -744,9 +534,7 @@ class Store:
         return the number of records written."""
         from .store_files import write_store_snapshot
 
-        chosen = (
-            [self._resolve(s) for s in specs] if specs is not None else list(self.specs)
-        )
+        chosen = [self._resolve(s) for s in specs] if specs is not None else list(self.specs)
         return write_store_snapshot(self, path, mode, chosen)
 
     def restore(

@@ -76,9 +76,7 @@ def json_default(value: object) -> object:
 
 def dumps(value: object) -> str:
     """Return compact JSON text of ``value`` (non-ASCII kept; see ``json_default``)."""
-    return json.dumps(
-        value, default=json_default, ensure_ascii=False, separators=(",", ":")
-    )
+    return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------- converters
@@ -108,9 +106,7 @@ def _to_decimal(scale: int | None) -> Convert:
 
 def _to_datetime(tz: bool) -> Convert:
     def convert(value: Any) -> datetime:
-        out = (
-            value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        )
+        out = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if tz and out.tzinfo is None:
             out = out.replace(tzinfo=UTC)
         return out
@@ -129,9 +125,7 @@ def _to_time(value: Any) -> time:
         return value
     if isinstance(value, timedelta):  # MySQL TIME comes back as a duration
         seconds = int(value.total_seconds())
-        return time(
-            seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds
-        )
+        return time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds)
     return time.fromisoformat(str(value))
 
 
@@ -352,8 +346,7 @@ def coerce_key_value(
         except ValueError:
             pass
     elif expected is None or (
-        isinstance(value, expected)
-        and not (field.kind == "integer" and isinstance(value, bool))
+        isinstance(value, expected) and not (field.kind == "integer" and isinstance(value, bool))
     ):
         return value
     else:
@@ -364,9 +357,7 @@ def coerce_key_value(
             except (ValueError, TypeError, ArithmeticError):
                 pass
     where = f"/id/{field.name}" if path is None else path
-    raise ValidationError(
-        [Issue(where, f"expected a value of kind {field.kind}, got {value!r}")]
-    )
+    raise ValidationError([Issue(where, f"expected a value of kind {field.kind}, got {value!r}")])
 
 
 def enum_types(spec: EntitySpec) -> dict[str, type[enum.Enum]]:
@@ -427,9 +418,7 @@ def _build(
         )
         fn = factory(column)
         if fn is not None:
-            out.append(
-                (index, _nullable(fn) if field.nullable or field.generated else fn)
-            )
+            out.append((index, _nullable(fn) if field.nullable or field.generated else fn))
     return tuple(out)
 
 

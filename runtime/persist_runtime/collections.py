@@ -206,9 +206,7 @@ class Collection:
             command_spec = next((c for c in spec.commands if c.name == command), None)
             if command_spec is None:
                 out.skipped.append(
-                    Skipped(
-                        spec.name, entity_id, f"{spec.name} has no command {command!r}"
-                    )
+                    Skipped(spec.name, entity_id, f"{spec.name} has no command {command!r}")
                 )
                 continue
             if spec.name not in parsed:
@@ -229,9 +227,7 @@ class Collection:
                 self._apply(member, value, out)
             except PersistError as error:
                 out.failed.append(Failed(spec.name, entity_id, error))
-        return InvokeResult(
-            command, tuple(out.applied), tuple(out.skipped), tuple(out.failed)
-        )
+        return InvokeResult(command, tuple(out.applied), tuple(out.skipped), tuple(out.failed))
 
     def _apply(self, member: Member, command: Any, out: _Invocation) -> None:
         spec = member.spec
@@ -251,9 +247,7 @@ class Collection:
 
     # ------------------------------------------------------------------ files and stores
 
-    def snapshot(
-        self, path: str | os.PathLike[str], mode: SnapshotMode = "with_data"
-    ) -> int:
+    def snapshot(self, path: str | os.PathLike[str], mode: SnapshotMode = "with_data") -> int:
         """Write the collection as one snapshot file (atomically); return the record count."""
         types = [SnapshotType.of(s) for s in self._specs.values()]
         records = (
@@ -289,9 +283,7 @@ class Collection:
         collection = cls(specs, store=store)
         decoded = decode_snapshot(snapshot, known, plan)
         for record in decoded.records:
-            collection._members.append(
-                Member(record.spec, record.entity, record.version)
-            )
+            collection._members.append(Member(record.spec, record.entity, record.version))
         collection.dropped, collection.notes = decoded.dropped, decoded.notes
         return collection
 
@@ -335,11 +327,7 @@ class TypedCollection(Collection, Generic[E]):
         """Add ``entity``; it must be of this collection's type."""
         if type(entity) is not self.spec.entity_type:
             raise ValidationError(
-                [
-                    Issue(
-                        "", f"expected a {self.spec.name}, got {type(entity).__name__}"
-                    )
-                ],
+                [Issue("", f"expected a {self.spec.name}, got {type(entity).__name__}")],
                 entity=self.spec.name,
             )
         return super().add(entity, version)

@@ -147,9 +147,7 @@ DIALECT_TABLE: Final[Mapping[str, Dialect]] = MappingProxyType(
                 " GREATEST(COALESCE(MAX({column}), 0), 1), MAX({column}) IS NOT NULL)"
                 " FROM {table}"
             ),
-            conflict_errors=frozenset(
-                {("DeadlockDetected", None), ("SerializationFailure", None)}
-            ),
+            conflict_errors=frozenset({("DeadlockDetected", None), ("SerializationFailure", None)}),
             driver_begins=True,
             unlimited="ALL",
         ),
@@ -172,9 +170,7 @@ DIALECT_TABLE: Final[Mapping[str, Dialect]] = MappingProxyType(
             ),
             explicit_key_insert="",
             resync_keys=None,
-            conflict_errors=frozenset(
-                {("OperationalError", 1213), ("OperationalError", 1205)}
-            ),
+            conflict_errors=frozenset({("OperationalError", 1213), ("OperationalError", 1205)}),
             driver_begins=False,
             unlimited="18446744073709551615",
         ),

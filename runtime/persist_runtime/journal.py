@@ -126,16 +126,10 @@ class JournalRecord:
         for key in _INT_KEYS:
             value = data.get(key)
             if not isinstance(value, int) or isinstance(value, bool):
-                issues.append(
-                    Issue(f"{where}/{key}", f"expected an integer, got {value!r}")
-                )
+                issues.append(Issue(f"{where}/{key}", f"expected an integer, got {value!r}"))
         expected = data.get("expected_version")
-        if expected is not None and (
-            not isinstance(expected, int) or isinstance(expected, bool)
-        ):
-            issues.append(
-                Issue(f"{where}/expected_version", "expected an integer or null")
-            )
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            issues.append(Issue(f"{where}/expected_version", "expected an integer or null"))
         for key in ("ts", "entity", "command"):
             if not isinstance(data.get(key), str):
                 issues.append(Issue(f"{where}/{key}", "expected a string"))
@@ -145,9 +139,7 @@ class JournalRecord:
             issues.append(Issue(f"{where}/payload", "expected an object"))
         idempotency_key = data.get("idempotency_key")
         if idempotency_key is not None and not isinstance(idempotency_key, str):
-            issues.append(
-                Issue(f"{where}/idempotency_key", "expected a string or null")
-            )
+            issues.append(Issue(f"{where}/idempotency_key", "expected a string or null"))
         if issues:
             raise ValidationError(issues)
         return cls(
@@ -248,9 +240,7 @@ class Journal:
                 try:
                     data = json.loads(text)
                 except ValueError as error:
-                    raise ValidationError(
-                        [Issue(where, f"not valid JSON: {error}")]
-                    ) from None
+                    raise ValidationError([Issue(where, f"not valid JSON: {error}")]) from None
                 yield JournalRecord.from_json(data, where=where)
 
     def read(self) -> list[JournalRecord]:

@@ -459,9 +459,7 @@ def _record(cur: Any, d: Dialect, plan: MigrationPlan, step: MigrationStep) -> s
         return table
     write_schema_version(cur, d, table, step.to_version)
     if step.previous_table and step.previous_table != table:
-        cur.execute(
-            f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = {ph}", (step.previous_table,)
-        )
+        cur.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = {ph}", (step.previous_table,))
         for side in _ROW_TABLES:
             if _table_exists(cur, d, side):
                 cur.execute(

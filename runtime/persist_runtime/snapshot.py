@@ -155,9 +155,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
@@ -185,9 +183,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _dump(value: object) -> str:
-    return json.dumps(
-        value, ensure_ascii=False, separators=(", ", ": "), default=json_default
-    )
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=json_default)
 
 
 def write_snapshot(
@@ -249,13 +245,9 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         try:
             data = json.load(handle)
         except ValueError as error:
-            raise ValidationError(
-                [Issue("", f"{path}: not valid JSON: {error}")]
-            ) from None
+            raise ValidationError([Issue("", f"{path}: not valid JSON: {error}")]) from None
     if not isinstance(data, Mapping) or data.get("format") != SNAPSHOT_FORMAT:
-        raise ValidationError(
-            [Issue("/format", f"{path}: not a {SNAPSHOT_FORMAT} file")]
-        )
+        raise ValidationError([Issue("/format", f"{path}: not a {SNAPSHOT_FORMAT} file")])
     if data.get("format_version") != SNAPSHOT_FORMAT_VERSION:
         raise MigrationError(
             f"{path}: snapshot format version {data.get('format_version')!r} is not"
@@ -360,9 +352,7 @@ def _spec_of(
     return specs.get(current), None
 
 
-def check_types(
-    snapshot: Snapshot, specs: Mapping[str, EntitySpec], plan: object = None
-) -> None:
+def check_types(snapshot: Snapshot, specs: Mapping[str, EntitySpec], plan: object = None) -> None:
     """Refuse snapshot types the code does not know or that are newer than the code.
 
     With ``plan`` (a ``MigrationPlan``), a type under a name the entity had before a
@@ -436,15 +426,9 @@ def decode_snapshot(
         try:
             entity = spec.from_record(fields)
         except ValidationError as error:
-            issues.extend(
-                Issue(f"{where}/fields{x.path}", x.message) for x in error.issues
-            )
+            issues.extend(Issue(f"{where}/fields{x.path}", x.message) for x in error.issues)
             continue
-        out.append(
-            DecodedRecord(
-                spec=spec, id=record.id, version=record.version, entity=entity
-            )
-        )
+        out.append(DecodedRecord(spec=spec, id=record.id, version=record.version, entity=entity))
     if issues:
         raise ValidationError(issues)
     notes = tuple(

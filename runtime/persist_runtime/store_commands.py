@@ -76,8 +76,7 @@ def execute(
             [
                 Issue(
                     "/command",
-                    f"{spec.name} has no command {type(command).__name__}"
-                    f" (commands: {known})",
+                    f"{spec.name} has no command {type(command).__name__}" f" (commands: {known})",
                 )
             ],
             entity=spec.name,
@@ -211,11 +210,7 @@ def _apply(
                     " committed first; retry to receive its result"
                 ) from error
             raise
-        seq = (
-            int(cur.fetchall()[0][0])
-            if store.dialect.insert_returning
-            else int(cur.lastrowid)
-        )
+        seq = int(cur.fetchall()[0][0]) if store.dialect.insert_returning else int(cur.lastrowid)
     return CommandResult(entity=entity, version=version + 1, changed=changed, seq=seq)
 
 
@@ -289,9 +284,7 @@ def _replay(
     )
 
 
-def stale_error(
-    plan: TablePlan, key: Sequence[Any], expected: int, actual: int
-) -> ConflictError:
+def stale_error(plan: TablePlan, key: Sequence[Any], expected: int, actual: int) -> ConflictError:
     return ConflictError(
         f"{plan.spec.name} {plan.key_json(key)!r} is at version {actual},"
         f" not the expected version {expected}",

@@ -79,14 +79,10 @@ def _records(store: Store, cur: Any, spec: EntitySpec) -> Iterator[SnapshotRecor
             )
 
 
-def write_store_snapshot(
-    store: Store, path: str, mode: str, specs: Sequence[EntitySpec]
-) -> int:
+def write_store_snapshot(store: Store, path: str, mode: str, specs: Sequence[EntitySpec]) -> int:
     """Write ``specs``' tables to a snapshot file, read in one transaction."""
     if mode not in ("with_data", "schema_only"):
-        raise ValueError(
-            f"unknown snapshot mode {mode!r} (expected 'with_data' or 'schema_only')"
-        )
+        raise ValueError(f"unknown snapshot mode {mode!r} (expected 'with_data' or 'schema_only')")
     types = [SnapshotType.of(s) for s in specs]
     with store.transaction() as cur:
 
@@ -106,9 +102,7 @@ def restore_snapshot(
 ) -> RestoreReport:
     """Restore a snapshot into ``store`` (see ``Store.restore``)."""
     if on_conflict not in ON_CONFLICT:
-        raise ValueError(
-            f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}"
-        )
+        raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}")
     snapshot = read_snapshot(path)
     known: dict[str, EntitySpec] = {s.name: s for s in store.specs}
     known.update({s.name: s for s in specs or ()})
@@ -127,9 +121,7 @@ def restore_snapshot(
         chosen.setdefault(spec.name, spec)
     for spec in chosen.values():
         store.ensure(spec)
-    report = RestoreReport(
-        types=tuple(chosen), dropped=result.dropped, notes=result.notes
-    )
+    report = RestoreReport(types=tuple(chosen), dropped=result.dropped, notes=result.notes)
     with store.transaction() as cur:
         for record in decoded:
             _restore_one(store, cur, record, on_conflict, report)

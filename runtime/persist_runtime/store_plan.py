@@ -64,9 +64,7 @@ class TablePlan:
     rowid_bulk: bool
     """SQLite only: the one generated field is the rowid alias, so a bulk insert's keys are
     the consecutive rowids ending at ``last_insert_rowid()`` (the store holds the write lock)."""
-    _updates: dict[frozenset[str], tuple[str, tuple[int, ...]]] = field(
-        default_factory=dict
-    )
+    _updates: dict[frozenset[str], tuple[str, tuple[int, ...]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ keys
 
@@ -79,9 +77,7 @@ class TablePlan:
         """
         n = len(self.pk_fields)
         if n == 1:
-            parts: tuple[Any, ...] = (
-                key if isinstance(key, tuple) and len(key) == 1 else (key,)
-            )
+            parts: tuple[Any, ...] = key if isinstance(key, tuple) and len(key) == 1 else (key,)
         elif isinstance(key, (tuple, list)) and len(key) == n:
             parts = tuple(key)
         else:
@@ -212,11 +208,7 @@ def build_plan(spec: EntitySpec, dialect: Dialect) -> TablePlan:
         and len(generated) == 1
         and len(pk_fields) == 1
         and generated[0] is pk_fields[0]
-        and generated[0]
-        .sql_types.get("sqlite", "")
-        .strip()
-        .upper()
-        .startswith("INTEGER")
+        and generated[0].sql_types.get("sqlite", "").strip().upper().startswith("INTEGER")
     )
     return TablePlan(
         spec=spec,

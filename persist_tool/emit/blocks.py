@@ -18,6 +18,7 @@ from persist_tool.emit.pycode import (
     call,
     docstring,
     if_all,
+    join_lines,
     py_literal,
     py_str,
     wrapped_literal,
@@ -31,10 +32,6 @@ __all__ = [
     "patch_class",
     "schema_constants",
 ]
-
-
-def _lines(*parts: str | None) -> str:
-    return "\n".join(p for p in parts if p is not None)
 
 
 def _attr_doc(f: ir.Field, level: int) -> str | None:
@@ -58,7 +55,7 @@ def _field_annotation(fp: FieldPlan, plan: EntityPlan) -> str:
 def enum_class(e: EnumPlan) -> str:
     """Return an enum class definition."""
     body = [f"    {member} = {py_literal(value)}" for member, value in e.members]
-    return _lines(f"class {e.name}({e.base}):", docstring(e.doc, 1), "", *body)
+    return join_lines(f"class {e.name}({e.base}):", docstring(e.doc, 1), "", *body)
 
 
 def _schema_sources(plan: EntityPlan) -> dict[str, Any]:
@@ -105,7 +102,7 @@ def entity_class(plan: EntityPlan) -> str:
         doc = _attr_doc(fp.field, 1)
         if doc:
             body.append(doc)
-    return _lines(
+    return join_lines(
         "@dataclass(slots=True, kw_only=True)",
         f"class {e.name}:",
         docstring(e.doc or f"A ``{e.name}`` stored in table ``{e.table}``.", 1),
@@ -360,7 +357,7 @@ def draft_class(plan: EntityPlan) -> str:
     reader = _payload_reader(
         plan.draft_fields, plan, cls_name="cls", mode="draft", entity_label=e.name
     )
-    return _lines(
+    return join_lines(
         "@dataclass(frozen=True, slots=True, kw_only=True)",
         f"class {cls}:",
         docstring(
@@ -408,7 +405,7 @@ def patch_class(plan: EntityPlan) -> str:
     reader = _payload_reader(
         plan.patch_fields, plan, cls_name="cls", mode="patch", entity_label=e.name
     )
-    return _lines(
+    return join_lines(
         "@dataclass(frozen=True, slots=True, kw_only=True)",
         f"class {cls}:",
         docstring(
@@ -452,7 +449,7 @@ def command_class(plan: EntityPlan, c: CommandPlan) -> str:
         if c.params
         else "@dataclass(frozen=True, slots=True)"
     )
-    return _lines(
+    return join_lines(
         decorator,
         f"class {c.class_name}:",
         docstring(c.doc, 1),
@@ -481,12 +478,12 @@ def record_functions(plan: EntityPlan) -> list[str]:
     # One level less than in a class body; an element may hold several lines.
     reader = ["\n".join(part[4:] for part in line.split("\n")) for line in reader]
     return [
-        _lines(
+        join_lines(
             f"def {plan.var}_to_record({plan.var}: {e.name}) -> dict[str, Any]:",
             f'    """Return the JSON record of a ``{e.name}`` (as stored in snapshots)."""',
             *to_lines,
         ),
-        _lines(
+        join_lines(
             f"def {plan.var}_from_record(payload: object) -> {e.name}:",
             f'    """Read a ``{e.name}`` from its JSON record; ``ValidationError`` on problems."""',
             *reader,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -22,11 +22,10 @@ __all__ = [
     "Code",
     "assign",
     "if_all",
-    "indent",
+    "join_lines",
     "long_string",
     "py_literal",
     "py_str",
-    "statement",
     "wrapped_literal",
 ]
 
@@ -284,17 +283,6 @@ def if_all(conditions: list[str], indent_level: int) -> str:
     return f"{pad}if (\n{inner}{body}\n{pad}):"
 
 
-def statement(text: str, indent_level: int) -> str:
-    """Return a simple statement indented to ``indent_level``."""
-    return "    " * indent_level + text
-
-
-def indent(lines: Iterable[str], indent_level: int) -> str:
-    """Join ``lines`` (already relative-indented) and indent each by ``indent_level``."""
-    pad = "    " * indent_level
-    return "\n".join(pad + line if line else "" for line in lines)
-
-
 def docstring(text: str | None, indent_level: int, width: int = 72) -> str | None:
     """Return a black-stable docstring block, or ``None`` when there is no text.
 
@@ -341,3 +329,8 @@ def _escape_doc(line: str) -> str:
     out = "".join(_doc_char(ch) for ch in line)
     out = out.replace('"""', '\\"\\"\\"')
     return out.rstrip()
+
+
+def join_lines(*parts: str | None) -> str:
+    """Join code lines, leaving out the ``None`` parts (an absent docstring, say)."""
+    return "\n".join(p for p in parts if p is not None)

@@ -14,6 +14,7 @@ from persist_tool.emit.pycode import (
     docstring,
     hugging_call,
     if_all,
+    join_lines,
     long_string,
     py_literal,
     py_str,
@@ -32,10 +33,6 @@ __all__ = [
     "spec_constant",
     "value_functions",
 ]
-
-
-def _lines(*parts: str | None) -> str:
-    return "\n".join(p for p in parts if p is not None)
 
 
 def _construct(plan: EntityPlan) -> str:
@@ -58,7 +55,7 @@ def user_class_constructor(plan: EntityPlan) -> str | None:
     body = [f"    {plan.var} = {plan.name}.__new__({plan.name})"]
     body += [f"    {plan.var}.{fp.name} = {fp.name}" for fp in plan.fields]
     body.append(f"    return {plan.var}")
-    return _lines(
+    return join_lines(
         head,
         f'    """Build a ``{plan.name}`` without running its constructor (it has none)."""',
         *body,
@@ -93,7 +90,7 @@ def create_fn(plan: EntityPlan) -> str:
         if plan.generated_fields
         else f"Build a ``{e.name}`` from a draft."
     )
-    return _lines(
+    return join_lines(
         call(f"def create_{plan.var}", params, 0, f" -> {e.name}:"),
         docstring(doc, 1),
         call(f"return {_construct(plan)}", args, 1),
@@ -127,7 +124,7 @@ def apply_patch_fn(plan: EntityPlan) -> str:
         body.append("    return frozenset(changed)")
     else:
         body.append("    return frozenset()")
-    return _lines(
+    return join_lines(
         call(
             "def apply_patch", [f"{v}: {e.name}", f"patch: {e.name}Patch"], 0, " -> frozenset[str]:"
         ),
@@ -157,7 +154,7 @@ def apply_command_fn(plan: EntityPlan) -> str:
             body.append(f"            before = _field_values({v})")
             body.append(call(f"{v}.{c.method}", args, 3))
             body.append(f"            return _changed_fields(before, {v})")
-    return _lines(
+    return join_lines(
         call(
             "def apply_command",
             [f"{v}: {e.name}", f"command: {e.name}Command"],
@@ -178,7 +175,7 @@ def change_tracking_fns(plan: EntityPlan) -> list[str]:
     names = py_literal(tuple(fp.name for fp in plan.fields), 0, 20)
     return [
         f"_FIELD_NAMES: Final = {names}",
-        _lines(
+        join_lines(
             f"def _field_values({v}: {plan.name}) -> tuple[Any, ...]:",
             '    """Return a deep copy of every field value, to see what a method changed."""',
             "    values = (",
@@ -186,7 +183,7 @@ def change_tracking_fns(plan: EntityPlan) -> list[str]:
             "    )",
             "    return copy.deepcopy(values)",
         ),
-        _lines(
+        join_lines(
             f"def _changed_fields(before: tuple[Any, ...], {v}: {plan.name}) -> frozenset[str]:",
             '    """Return the names of the fields whose value differs from ``before``."""',
             f"    after = _field_values({v})",
@@ -202,7 +199,7 @@ def change_tracking_fns(plan: EntityPlan) -> list[str]:
 def parse_command_fn(plan: EntityPlan) -> str:
     """Return ``parse_<var>_command(envelope)`` and its name table."""
     e = plan.entity
-    return _lines(
+    return join_lines(
         f"def parse_{plan.var}_command(envelope: object) -> {e.name}Command:",
         '    """Read a command envelope: ``{"command", "payload", "payload_version"}``.',
         "",
@@ -236,7 +233,7 @@ def commands_constant(plan: EntityPlan) -> list[str]:
     union_items = [c.class_name for c in plan.commands]
     union = f"{e.name}Command: TypeAlias = " + " | ".join(union_items)
     if len(union) > 88:
-        union = _lines(
+        union = join_lines(
             f"{e.name}Command: TypeAlias = (",
             "    " + union_items[0],
             *[f"    | {u}" for u in union_items[1:]],
@@ -244,7 +241,7 @@ def commands_constant(plan: EntityPlan) -> list[str]:
         )
     # A comprehension over one class a line: black leaves long ``Cls.name: Cls`` entries
     # alone, but they would not fit the line.
-    table = _lines(
+    table = join_lines(
         f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{",
         "    command.name: command",
         "    for command in (",
@@ -262,7 +259,7 @@ def commands_constant(plan: EntityPlan) -> list[str]:
             "additionalProperties": False,
         }
         specs.append(
-            _lines(
+            join_lines(
                 "    CommandSpec(",
                 f"        name={c.class_name}.name,",
                 f"        type={c.class_name},",
@@ -272,7 +269,7 @@ def commands_constant(plan: EntityPlan) -> list[str]:
                 "    ),",
             )
         )
-    commands = _lines(
+    commands = join_lines(
         f"{plan.const}_COMMANDS: Final[tuple[CommandSpec, ...]] = (",
         *specs,
         ")",
@@ -308,19 +305,19 @@ def value_functions(plan: EntityPlan) -> list[str]:
     draft_values = [f"{d}.{fp.name}" for fp in plan.draft_fields]
     gen_args = [f"{fp.name}=generated[{py_str(fp.name)}]" for fp in plan.generated_fields]
     return [
-        _lines(
+        join_lines(
             f"def _{v}_to_values({v}: {e.name}) -> tuple[Any, ...]:",
             _tuple_return(to_values),
         ),
-        _lines(
+        join_lines(
             f"def _{v}_from_values(values: Sequence[Any]) -> {e.name}:",
             call(f"return {_construct(plan)}", from_values, 1),
         ),
-        _lines(
+        join_lines(
             f"def _{v}_draft_values({d}: {e.name}Draft) -> tuple[Any, ...]:",
             _tuple_return(draft_values),
         ),
-        _lines(
+        join_lines(
             hugging_call(
                 f"def _{v}_from_draft",
                 [f"{d}: {e.name}Draft", "generated: Mapping[str, Any]"],
@@ -338,7 +335,7 @@ def _tuple_return(items: list[str]) -> str:
     flat = f"    return ({', '.join(items)}{',' if len(items) == 1 else ''})"
     if len(flat) <= 88:
         return flat
-    return _lines("    return (", *[f"        {x}," for x in items], "    )")
+    return join_lines("    return (", *[f"        {x}," for x in items], "    )")
 
 
 def spec_constant(
@@ -386,7 +383,7 @@ def spec_constant(
             ddl_lines.append(long_string(s, 4))
         ddl_lines.append("            ),")
     ddl_lines.append("        },")
-    return _lines(
+    return join_lines(
         f"{plan.const}_SPEC: Final = EntitySpec(",
         f"    name={py_str(e.name)},",
         f"    table={py_str(e.table)},",
@@ -396,7 +393,7 @@ def spec_constant(
         "    ),",
         f"    primary_key={py_literal(tuple(e.primary_key))},",
         f"    unique={py_literal(tuple(tuple(u) for u in e.unique), 1, len('unique=') + 1)},",
-        *_indexes_lines(indexes),
+        *_indexesjoin_lines(indexes),
         "    ddl=MappingProxyType(",
         *ddl_lines,
         "    ),",
@@ -421,7 +418,7 @@ def spec_constant(
     )
 
 
-def _indexes_lines(indexes: list[str]) -> list[str]:
+def _indexesjoin_lines(indexes: list[str]) -> list[str]:
     """Return the ``indexes=`` argument; black keeps a one-element tuple on one line."""
     if not indexes:
         return ["    indexes=(),"]

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from persist_tool import ir
-from persist_tool.sql.constraints import default_expression, field_checks
-from persist_tool.sql.dialects import check_dialect, derived_name, identifier, table
+from persist_tool.sql.constraints import default_expression, field_checks, sql_default_dialect
+from persist_tool.sql.dialects import check_dialect, derived_name, identifier, quote, table
 from persist_tool.sql.model import (
     ForeignKey,
     find_entity,
@@ -194,7 +195,8 @@ def table_uniques(entity: ir.Entity, dialect: str) -> list[exp.Expr]:
     return out
 
 
-def table_checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[exp.Expr]:
+def _unchecked_columns(entity: ir.Entity, dialect: str) -> set[str]:
+    """Return the fields whose CHECKs ``dialect`` refuses."""
     skip: set[str] = set()
     if dialect == "mysql":
         # MySQL 8 rejects CHECKs on AUTO_INCREMENT columns and on columns of cascading keys.
@@ -203,6 +205,11 @@ def table_checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) 
         for fk in foreign_keys(entity):
             if {fk.on_delete, fk.on_update} & _CASCADING:
                 skip.update(fk.columns)
+    return skip
+
+
+def table_checks(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[exp.Expr]:
+    skip = _unchecked_columns(entity, dialect)
     out: list[exp.Expr] = []
     for field in entity.fields:
         condition = None if field.name in skip else field_checks(field, types[field.name], dialect)
@@ -322,9 +329,91 @@ def _check_mysql_keys(entity: ir.Entity, types: dict[str, ColumnType]) -> None:
 # --------------------------------------------------------------------------- statements
 
 
-def _layout(head: str, items: Sequence[exp.Expr], dialect: str, tail: str = "") -> str:
-    body = ",\n".join("  " + item.sql(dialect=dialect) for item in items)
+def _layout(head: str, items: Sequence[str], tail: str = "") -> str:
+    body = ",\n".join("  " + item for item in items)
     return f"{head} (\n{body}\n){tail}"
+
+
+# Rendered SQL of the parts of a table that depend only on the field, its column type and
+# the dialect. Real schemas repeat columns (``id``, ``created_at``, ...) across tables and
+# rendering through sqlglot costs far more than building the key, so each distinct part is
+# rendered once per process. IR values are immutable, and a key holds everything of the
+# field that column definitions and checks read (``_field_key``).
+_PART_SQL: dict[tuple[object, ...], str] = {}
+
+# What of a field type reaches the DDL beyond its column type: not the JSON Schema of a JSON
+# or object field, nor the Python name of an enumeration (its values make the CHECK).
+_TYPE_KEYS: dict[type[ir.FieldType], Callable[[Any], object]] = {
+    ir.JsonType: lambda t: ir.JsonType,
+    ir.ObjectType: lambda t: ir.ObjectType,
+    ir.EnumType: lambda t: (ir.EnumType, t.values),
+}
+
+
+def _field_key(field: ir.Field) -> tuple[object, ...]:
+    """Return what of ``field`` its column definition and CHECK depend on in every dialect.
+
+    The column's key adds the doc (MySQL comments) and the dialect of a ``Default("sql")``
+    (``_column_sql``).
+    """
+    ftype = field.type
+    return (
+        field.column,
+        field.nullable,
+        field.default,
+        field.constraints,
+        _TYPE_KEYS[type(ftype)](ftype) if type(ftype) in _TYPE_KEYS else ftype,
+    )
+
+
+def _part_sql(key: tuple[object, ...], build: Callable[[], exp.Expr | None]) -> str:
+    text = _PART_SQL.get(key)
+    if text is None:
+        node = build()
+        text = "" if node is None else node.sql(dialect=str(key[0]))
+        _PART_SQL[key] = text
+    return text
+
+
+def _column_sql(
+    entity: ir.Entity,
+    field: ir.Field,
+    dialect: str,
+    types: dict[str, ColumnType],
+    identity: ir.Field | None,
+) -> str:
+    """Return the rendered column definition of ``field`` (see ``column_definition``)."""
+    doc = field.doc if dialect == "mysql" else None  # only MySQL comments columns inline
+    role: object = None
+    if identity is field:
+        role = ("identity", _identity_problem(entity, field, dialect) is None)
+    elif field.default is not None and field.default.kind == ir.Default.SQL:
+        role = ("sql default", sql_default_dialect(field, entity))
+    return _part_sql(
+        (dialect, "column", *_field_key(field), types[field.name], role, doc),
+        lambda: column_definition(entity, field, dialect, types),
+    )
+
+
+def _check_sql(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) -> list[str]:
+    """Return the rendered CHECK constraints of ``entity`` (see ``table_checks``)."""
+    skip = _unchecked_columns(entity, dialect)
+    out: list[str] = []
+    for field in entity.fields:
+        if field.name in skip:
+            continue
+        ctype = types[field.name]
+        condition = _part_sql(
+            (dialect, "check", *_field_key(field), ctype),
+            lambda field=field, ctype=ctype: field_checks(field, ctype, dialect),
+        )
+        if condition:
+            name = quote(derived_name("ck", entity.table, (field.column,)), dialect)
+            out.append(f"CONSTRAINT {name} CHECK ({condition})")
+    out.extend(node.sql(dialect=dialect) for node in _source_checks(entity, dialect))
+    return out
+
+
 
 
 def create_table(
@@ -345,12 +434,13 @@ def create_table(
     if dialect == "mysql":
         _check_mysql_keys(entity, types)
     fks = foreign_keys(entity) if foreign_keys_inline is None else tuple(foreign_keys_inline)
-    items: list[exp.Expr] = [column_definition(entity, f, dialect, types) for f in entity.fields]
-    items.extend(table_primary_key(entity, dialect))
-    items.extend(table_uniques(entity, dialect))
-    items.extend(_foreign_key(entity, fk, dialect, schema) for fk in fks)
-    items.extend(table_checks(entity, dialect, types))
-    head = "CREATE TABLE " + table(entity.table, dialect, entity.location).sql(dialect=dialect)
+    identity = identity_field(entity)
+    items = [_column_sql(entity, f, dialect, types, identity) for f in entity.fields]
+    keys: list[exp.Expr] = [*table_primary_key(entity, dialect), *table_uniques(entity, dialect)]
+    keys.extend(_foreign_key(entity, fk, dialect, schema) for fk in fks)
+    items.extend(node.sql(dialect=dialect) for node in keys)
+    items.extend(_check_sql(entity, dialect, types))
+    head = "CREATE TABLE " + quote(entity.table, dialect, entity.location)
     tail = ""
     if dialect == "mysql":
         options: list[exp.Expr] = [o.copy() for o in _MYSQL_TABLE_OPTIONS]
@@ -358,18 +448,45 @@ def create_table(
             text = _comment(entity.doc, dialect, "table")
             options.append(exp.SchemaCommentProperty(this=exp.Literal.string(text)))
         tail = " " + exp.Properties(expressions=options).sql(dialect=dialect)
-    return _layout(head, items, dialect, tail)
+    return _layout(head, items, tail)
 
 
-def _shared_index_names(schema: ir.Schema | None, entity: ir.Entity) -> set[str]:
-    """Return the (case-folded) names that other tables' indexes or tables already use."""
-    if schema is None:
-        return set()
-    names = {e.table.casefold() for e in schema.entities}
+@dataclass(frozen=True, slots=True)
+class _NameOwners:
+    """Which tables use each (case-folded) table or index name of one schema."""
+
+    schema: ir.Schema
+    tables: frozenset[str]
+    indexes: dict[str, frozenset[str]]
+
+
+_name_owners: list[_NameOwners] = []  # the last schema's, computed once for all its tables
+
+
+def _owners(schema: ir.Schema) -> _NameOwners:
+    if _name_owners and _name_owners[0].schema is schema:
+        return _name_owners[0]
+    indexes: dict[str, set[str]] = {}
     for other in schema.entities:
-        if other.table != entity.table:
-            names.update(i.name.casefold() for i in other.indexes if i.name)
-    return names
+        for index in other.indexes:
+            if index.name:
+                indexes.setdefault(index.name.casefold(), set()).add(other.table)
+    owners = _NameOwners(
+        schema,
+        frozenset(e.table.casefold() for e in schema.entities),
+        {name: frozenset(tables) for name, tables in indexes.items()},
+    )
+    _name_owners[:] = [owners]
+    return owners
+
+
+def _name_taken(schema: ir.Schema | None, entity: ir.Entity, name: str) -> bool:
+    """Say whether a table, or an index of another table, already uses ``name``."""
+    if schema is None:
+        return False
+    owners = _owners(schema)
+    key = name.casefold()
+    return key in owners.tables or bool(owners.indexes.get(key, frozenset()) - {entity.table})
 
 
 def create_indexes(
@@ -382,12 +499,11 @@ def create_indexes(
     with its table name in those two dialects.
     """
     dialect = check_dialect(dialect)
-    taken = _shared_index_names(schema, entity) if dialect != "mysql" else set()
     out: list[str] = []
     for index in entity.indexes:
         fields = resolve_fields(entity, index.columns, f"index {index.name}")
         name = index.name or derived_name("ix", entity.table, tuple(f.column for f in fields))
-        if name.casefold() in taken:
+        if dialect != "mysql" and _name_taken(schema, entity, name):
             name = derived_name(entity.table, name)
         node = exp.Create(
             kind="INDEX",

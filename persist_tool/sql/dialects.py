@@ -184,9 +184,11 @@ def identifier(name: str, dialect: str, location: Location | None = None) -> exp
     return exp.to_identifier(name, quoted=needs_quotes(name, dialect))
 
 
-def quote(name: str, dialect: str) -> str:
+def quote(name: str, dialect: str, location: Location | None = None) -> str:
     """Return ``name`` as SQL text for ``dialect``, quoted where needed."""
-    return identifier(name, dialect).sql(dialect=check_dialect(dialect))
+    node = identifier(name, dialect, location)
+    # A plain name is its own text; only quoted ones need the generator's escaping rules.
+    return node.sql(dialect=check_dialect(dialect)) if node.quoted else name
 
 
 def table(name: str, dialect: str, location: Location | None = None) -> exp.Table:

@@ -641,6 +641,10 @@ class SourceError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[Location | None, str, str | None]]:
+        # Errors cross process boundaries when modules render in parallel.
+        return (type(self), (self.location, self.message, self.hint))
+
     def render(self) -> str:
         """Return the error as the lines the command line prints."""
         where = str(self.location) if self.location is not None else "persist-tool"

@@ -11,6 +11,7 @@ from persist_tool.emit import types as ty
 from persist_tool.emit.model import EntityPlan, plan_entity
 from persist_tool.emit.pycode import LINE_LENGTH, docstring, py_str
 from persist_tool.emit.templating import render_template
+from persist_tool.parallel import fork_map
 
 __all__ = ["GeneratedFile", "render_entity_module", "render_package"]
 
@@ -277,7 +278,6 @@ def render_package(
     ``formatted=False`` skips the black pass that files with unusually long lines get:
     for code that is imported and thrown away, never written for people.
     """
-    files: list[GeneratedFile] = []
     modules: list[tuple[str, EntityPlan]] = []
     seen: dict[str, str] = {}
     for entity in schema.entities:
@@ -290,19 +290,23 @@ def render_package(
                 "rename one of them",
             )
         seen[plan.module] = entity.name
-        files.append(
-            render_entity_module(
-                entity,
-                source=source,
-                source_hash=source_hash,
-                dialects=dialects,
-                schema=schema,
-                formatted=formatted,
-            )
-        )
         modules.append((plan.module, plan))
+
+    def render(entity: ir.Entity) -> GeneratedFile:
+        return render_entity_module(
+            entity,
+            source=source,
+            source_hash=source_hash,
+            dialects=dialects,
+            schema=schema,
+            formatted=formatted,
+        )
+
+    def done(index: int) -> None:
         if progress is not None:
-            progress(entity.name)
+            progress(schema.entities[index].name)
+
+    files = fork_map(render, schema.entities, done=done)
     # ENTITIES lists referenced tables before the tables that reference them, so creating
     # them in that order satisfies every foreign key.
     order = {e.name: i for i, e in enumerate(sql.ddl_order(schema))}

@@ -83,8 +83,23 @@ class Code(str):
     __slots__ = ()
 
 
+_PY_STR: dict[str, str] = {}
+_PY_LITERAL: dict[tuple[str, int, int], str] = {}
+_CACHE_LIMIT = 1 << 16  # entries; a cache is emptied when it grows past this
+
+
 def py_str(text: str) -> str:
     """Return a string literal for ``text`` as black would quote it."""
+    # Generated modules repeat the same short strings (keys, type names) thousands of times.
+    literal = _PY_STR.get(text)
+    if literal is None:
+        if len(_PY_STR) >= _CACHE_LIMIT:
+            _PY_STR.clear()
+        literal = _PY_STR[text] = _quote(text)
+    return literal
+
+
+def _quote(text: str) -> str:
     body = text.translate(_TRANSLATE)
     if not body.isascii():
         body = "".join(_unicode_escape(ch) if _needs_escape(ch) else ch for ch in body)
@@ -100,52 +115,90 @@ def py_literal(value: Any, indent_level: int = 0, prefix_len: int = 0) -> str:
     Containers stay on one line when ``prefix_len + len(line)`` fits at ``indent_level``;
     otherwise they are exploded with trailing commas.
     """
-    flat = _flat_literal(value)
-    fits = indent_level * 4 + prefix_len + len(flat) + 1 <= LINE_LENGTH
-    if isinstance(value, str) and not isinstance(value, Code) and not fits and prefix_len > 0:
-        # Inside an exploded container: a parenthesised concatenation keeps lines short.
-        return split_string(value, indent_level)
-    if fits or not isinstance(value, (dict, list, tuple)):
-        return flat
-    if not value:
-        return flat
-    pad = "    " * (indent_level + 1)
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            key = py_str(str(k)) + ": "
-            lines.append(pad + key + py_literal(v, indent_level + 1, len(key) + 1) + ",")
-        open_, close = "{", "}"
-    else:
-        for v in value:
-            lines.append(pad + py_literal(v, indent_level + 1, 1) + ",")
-        open_, close = ("(", ")") if isinstance(value, tuple) else ("[", "]")
-    return open_ + "\n" + "\n".join(lines) + "\n" + "    " * indent_level + close
+    return _Literal().layout(value, indent_level, prefix_len)
+
+
+class _Literal:
+    """One ``py_literal`` rendering: each container's one-line text is made once.
+
+    Exploding a container needs the one-line text of every child to decide its layout; the
+    texts are kept by object identity while the value is alive (for this call). Exploded
+    layouts of containers without ``Code`` are kept across calls by their one-line text:
+    that text determines the layout, and bundled JSON sub-schemas repeat across modules.
+    """
+
+    __slots__ = ("coded", "flats")
+
+    def __init__(self) -> None:
+        self.flats: dict[int, str] = {}
+        self.coded: set[int] = set()  # containers holding ``Code`` somewhere inside
+
+    def flat(self, value: Any) -> str:
+        if type(value) is str:
+            return py_str(value)
+        if isinstance(value, Code):
+            return str(value)
+        if value is None or isinstance(value, bool | int):
+            return repr(value)
+        if isinstance(value, float):
+            return repr(value)
+        if isinstance(value, str):
+            return py_str(value)
+        key = id(value)
+        text = self.flats.get(key)
+        if text is not None:
+            return text
+        if isinstance(value, Mapping):
+            text = "{" + ", ".join(f"{py_str(str(k))}: {self.flat(v)}" for k, v in value.items())
+            text += "}"
+            children: Any = value.values()
+        elif isinstance(value, tuple):
+            inner = ", ".join(self.flat(v) for v in value)
+            text = f"({inner},)" if len(value) == 1 else f"({inner})"
+            children = value
+        elif isinstance(value, list):
+            text = "[" + ", ".join(self.flat(v) for v in value) + "]"
+            children = value
+        else:
+            raise TypeError(f"not a literal value: {value!r}")
+        if any(isinstance(v, Code) or id(v) in self.coded for v in children):
+            self.coded.add(key)
+        self.flats[key] = text
+        return text
+
+    def layout(self, value: Any, indent_level: int, prefix_len: int) -> str:
+        flat = self.flat(value)
+        fits = indent_level * 4 + prefix_len + len(flat) + 1 <= LINE_LENGTH
+        if isinstance(value, str) and not isinstance(value, Code) and not fits and prefix_len > 0:
+            # Inside an exploded container: a parenthesised concatenation keeps lines short.
+            return split_string(value, indent_level)
+        if fits or not isinstance(value, (dict, list, tuple)) or not value:
+            return flat
+        shared = id(value) not in self.coded
+        key = (flat, indent_level, prefix_len)
+        if shared and key in _PY_LITERAL:
+            return _PY_LITERAL[key]
+        pad = "    " * (indent_level + 1)
+        lines: list[str] = []
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                name = py_str(str(k)) + ": "
+                lines.append(pad + name + self.layout(v, indent_level + 1, len(name) + 1) + ",")
+            open_, close = "{", "}"
+        else:
+            for v in value:
+                lines.append(pad + self.layout(v, indent_level + 1, 1) + ",")
+            open_, close = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        text = open_ + "\n" + "\n".join(lines) + "\n" + "    " * indent_level + close
+        if shared:
+            if len(_PY_LITERAL) >= _CACHE_LIMIT:
+                _PY_LITERAL.clear()
+            _PY_LITERAL[key] = text
+        return text
 
 
 def _flat_literal(value: Any) -> str:
-    if isinstance(value, Code):
-        return str(value)
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return repr(value)
-    if isinstance(value, float):
-        text = repr(value)
-        return text
-    if isinstance(value, str):
-        return py_str(value)
-    if isinstance(value, Mapping):
-        return (
-            "{" + ", ".join(f"{py_str(str(k))}: {_flat_literal(v)}" for k, v in value.items()) + "}"
-        )
-    if isinstance(value, tuple):
-        if len(value) == 1:
-            return "(" + _flat_literal(value[0]) + ",)"
-        return "(" + ", ".join(_flat_literal(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(_flat_literal(v) for v in value) + "]"
-    raise TypeError(f"not a literal value: {value!r}")
+    return _Literal().flat(value)
 
 
 def call(head: str, args: Sequence[str], indent_level: int, tail: str = "") -> str:

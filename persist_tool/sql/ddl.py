@@ -18,6 +18,7 @@ them by name in every dialect.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -405,15 +406,13 @@ def _check_sql(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) ->
         ctype = types[field.name]
         condition = _part_sql(
             (dialect, "check", *_field_key(field), ctype),
-            lambda field=field, ctype=ctype: field_checks(field, ctype, dialect),
+            functools.partial(field_checks, field, ctype, dialect),
         )
         if condition:
             name = quote(derived_name("ck", entity.table, (field.column,)), dialect)
             out.append(f"CONSTRAINT {name} CHECK ({condition})")
     out.extend(node.sql(dialect=dialect) for node in _source_checks(entity, dialect))
     return out
-
-
 
 
 def create_table(

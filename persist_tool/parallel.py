@@ -1,0 +1,111 @@
+"""Map a function over many items in forked worker processes (CPU-bound rendering).
+
+Rendering one module per entity is pure Python and independent per entity, so a large
+schema renders on every core. Workers are forked: they inherit the items and the function
+without pickling them, and send back only results. Where fork is unavailable, for small
+inputs, or with ``PERSIST_TOOL_JOBS=1``, the map runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
+
+__all__ = ["MIN_ITEMS", "default_jobs", "fork_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_ITEMS = 64
+"""Below this many items, starting workers costs more than it saves."""
+
+JOBS_VARIABLE = "PERSIST_TOOL_JOBS"
+
+
+def default_jobs() -> int:
+    """Return how many processes to use: ``PERSIST_TOOL_JOBS``, else the usable CPUs."""
+    text = os.environ.get(JOBS_VARIABLE, "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _Task(Generic[T, R]):
+    """The function and items of the running map, inherited by forked workers."""
+
+    def __init__(self, fn: Callable[[T], R], items: Sequence[T]) -> None:
+        self.fn = fn
+        self.items = items
+
+    def run(self, indexes: Sequence[int]) -> list[tuple[int, bool, Any]]:
+        """Return ``(index, ok, result or exception)``; stop at the first failure."""
+        out: list[tuple[int, bool, Any]] = []
+        for index in indexes:
+            try:
+                out.append((index, True, self.fn(self.items[index])))
+            except Exception as error:  # re-raised by the parent, in item order
+                out.append((index, False, error))
+                break
+        return out
+
+
+_task: _Task[Any, Any] | None = None
+
+
+def _run_inherited(indexes: Sequence[int]) -> list[tuple[int, bool, Any]]:
+    assert _task is not None, "fork_map workers must be forked from fork_map"
+    return _task.run(indexes)
+
+
+def fork_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int | None = None,
+    done: Callable[[int], None] | None = None,
+) -> list[R]:
+    """Return ``[fn(item) for item in items]``, computed in up to ``jobs`` processes.
+
+    The calling process takes a share itself. An exception is raised as the serial loop
+    would raise it: the one of the first failing item. ``done(index)`` is called in this
+    process as results arrive (for progress display).
+    """
+    global _task
+    jobs = default_jobs() if jobs is None else jobs
+    jobs = min(jobs, max(1, len(items) // (MIN_ITEMS // 2)))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        results: list[R] = []
+        for index, item in enumerate(items):
+            results.append(fn(item))
+            if done is not None:
+                done(index)
+        return results
+    # Interleaved shares balance the work when items grow in size along the sequence.
+    shares = [range(start, len(items), jobs) for start in range(jobs)]
+    task = _Task(fn, items)
+    _task = task
+    outcomes: list[tuple[int, bool, Any]] = []
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
+            futures = [pool.submit(_run_inherited, share) for share in shares[1:]]
+            own = task.run(shares[0])
+            outcomes.extend(own)
+            for future in futures:
+                outcomes.extend(future.result())
+    finally:
+        _task = None
+    outcomes.sort(key=lambda outcome: outcome[0])
+    failures = [outcome for outcome in outcomes if not outcome[1]]
+    if failures:
+        raise failures[0][2]
+    if done is not None:
+        for index, _ok, _value in outcomes:
+            done(index)
+    return [value for _index, _ok, value in outcomes]

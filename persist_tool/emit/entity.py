@@ -141,9 +141,13 @@ def render_entity_module(
     dialects: Sequence[str],
     schema: ir.Schema | None = None,
     formatted: bool = True,
+    plan: EntityPlan | None = None,
 ) -> GeneratedFile:
-    """Render the module of one entity (``schema`` resolves references to other entities)."""
-    plan = plan_entity(entity)
+    """Render the module of one entity (``schema`` resolves references to other entities).
+
+    ``plan`` is the entity's ``plan_entity`` result when the caller has made it already.
+    """
+    plan = plan_entity(entity) if plan is None else plan
     ddl = {d: tuple(sql.ddl(entity, d, schema=schema)) for d in dialects}
     types_by_dialect = {d: sql.sql_type_map(entity, d, schema=schema) for d in dialects}
     sql_types = {f.name: {d: types_by_dialect[d][f.name] for d in dialects} for f in entity.fields}
@@ -292,21 +296,22 @@ def render_package(
         seen[plan.module] = entity.name
         modules.append((plan.module, plan))
 
-    def render(entity: ir.Entity) -> GeneratedFile:
+    def render(index: int) -> GeneratedFile:
         return render_entity_module(
-            entity,
+            schema.entities[index],
             source=source,
             source_hash=source_hash,
             dialects=dialects,
             schema=schema,
             formatted=formatted,
+            plan=modules[index][1],
         )
 
     def done(index: int) -> None:
         if progress is not None:
             progress(schema.entities[index].name)
 
-    files = fork_map(render, schema.entities, done=done)
+    files = fork_map(render, range(len(modules)), done=done)
     # ENTITIES lists referenced tables before the tables that reference them, so creating
     # them in that order satisfies every foreign key.
     order = {e.name: i for i, e in enumerate(sql.ddl_order(schema))}

@@ -336,6 +336,9 @@ def if_all(conditions: list[str], indent_level: int) -> str:
     return f"{pad}if (\n{inner}{body}\n{pad}):"
 
 
+_DOCSTRINGS: dict[tuple[str, int, int], str | None] = {}
+
+
 def docstring(text: str | None, indent_level: int, width: int = 72) -> str | None:
     """Return a black-stable docstring block, or ``None`` when there is no text.
 
@@ -344,6 +347,16 @@ def docstring(text: str | None, indent_level: int, width: int = 72) -> str | Non
     """
     if text is None:
         return None
+    # Every module repeats the same method docstrings; wrapping is the costly part.
+    key = (text, indent_level, width)
+    if key not in _DOCSTRINGS:
+        if len(_DOCSTRINGS) >= _CACHE_LIMIT:
+            _DOCSTRINGS.clear()
+        _DOCSTRINGS[key] = _docstring(text, indent_level, width)
+    return _DOCSTRINGS[key]
+
+
+def _docstring(text: str, indent_level: int, width: int) -> str | None:
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n")]
     paragraphs = [" ".join(p.split()) for p in paragraphs if p.strip()]
     if not paragraphs:
@@ -379,7 +392,10 @@ def _doc_char(ch: str) -> str:
 
 
 def _escape_doc(line: str) -> str:
-    out = "".join(_doc_char(ch) for ch in line)
+    if line.isascii() and line.isprintable() and "\\" not in line:
+        out = line  # nothing to escape character by character
+    else:
+        out = "".join(_doc_char(ch) for ch in line)
     out = out.replace('"""', '\\"\\"\\"')
     return out.rstrip()
 

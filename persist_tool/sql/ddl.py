@@ -29,7 +29,14 @@ from sqlglot.errors import SqlglotError
 
 from persist_tool import ir
 from persist_tool.sql.constraints import default_expression, field_checks, sql_default_dialect
-from persist_tool.sql.dialects import check_dialect, derived_name, identifier, quote, table
+from persist_tool.sql.dialects import (
+    check_dialect,
+    derived_name,
+    identifier,
+    quote,
+    render,
+    table,
+)
 from persist_tool.sql.model import (
     ForeignKey,
     find_entity,
@@ -371,7 +378,7 @@ def _part_sql(key: tuple[object, ...], build: Callable[[], exp.Expr | None]) -> 
     text = _PART_SQL.get(key)
     if text is None:
         node = build()
-        text = "" if node is None else node.sql(dialect=str(key[0]))
+        text = "" if node is None else render(node, str(key[0]))
         _PART_SQL[key] = text
     return text
 
@@ -411,7 +418,7 @@ def _check_sql(entity: ir.Entity, dialect: str, types: dict[str, ColumnType]) ->
         if condition:
             name = quote(derived_name("ck", entity.table, (field.column,)), dialect)
             out.append(f"CONSTRAINT {name} CHECK ({condition})")
-    out.extend(node.sql(dialect=dialect) for node in _source_checks(entity, dialect))
+    out.extend(render(node, dialect) for node in _source_checks(entity, dialect))
     return out
 
 
@@ -437,7 +444,7 @@ def create_table(
     items = [_column_sql(entity, f, dialect, types, identity) for f in entity.fields]
     keys: list[exp.Expr] = [*table_primary_key(entity, dialect), *table_uniques(entity, dialect)]
     keys.extend(_foreign_key(entity, fk, dialect, schema) for fk in fks)
-    items.extend(node.sql(dialect=dialect) for node in keys)
+    items.extend(render(node, dialect) for node in keys)
     items.extend(_check_sql(entity, dialect, types))
     head = "CREATE TABLE " + quote(entity.table, dialect, entity.location)
     tail = ""
@@ -446,7 +453,7 @@ def create_table(
         if entity.doc:
             text = _comment(entity.doc, dialect, "table")
             options.append(exp.SchemaCommentProperty(this=exp.Literal.string(text)))
-        tail = " " + exp.Properties(expressions=options).sql(dialect=dialect)
+        tail = " " + render(exp.Properties(expressions=options), dialect)
     return _layout(head, items, tail)
 
 
@@ -515,7 +522,7 @@ def create_indexes(
                 ),
             ),
         )
-        out.append(node.sql(dialect=dialect))
+        out.append(render(node, dialect))
     return out
 
 
@@ -530,12 +537,15 @@ def comment_statements(entity: ir.Entity, dialect: str) -> list[str]:
     out: list[str] = []
     if entity.doc:
         node = exp.Comment(this=target, kind="TABLE", expression=exp.Literal.string(entity.doc))
-        out.append(node.sql(dialect="postgres"))
+        out.append(render(node, "postgres"))
     for field in entity.fields:
         if field.doc:
-            column = exp.Column(this=identifier(field.column, dialect), table=target.this.copy())
+            column = exp.Column(
+                this=identifier(field.column, dialect),
+                table=table(entity.table, dialect, entity.location).this,
+            )
             node = exp.Comment(this=column, kind="COLUMN", expression=exp.Literal.string(field.doc))
-            out.append(node.sql(dialect="postgres"))
+            out.append(render(node, "postgres"))
     return out
 
 

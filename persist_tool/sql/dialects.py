@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from persist_tool.ir import Location, SourceError
 
@@ -182,6 +184,22 @@ def identifier(name: str, dialect: str, location: Location | None = None) -> exp
             hint=f"rename it in the source so that {dialect} can store it",
         )
     return exp.to_identifier(name, quoted=needs_quotes(name, dialect))
+
+
+_GENERATORS: dict[str, Generator] = {}
+
+
+def render(node: exp.Expr, dialect: str) -> str:
+    """Return ``node`` as SQL text of ``dialect``, consuming it (the generator may rewrite it).
+
+    Same text as ``node.sql(dialect=...)`` without copying the tree first or making a new
+    generator per call: for freshly built nodes that are rendered once.
+    """
+    generator = _GENERATORS.get(dialect)
+    if generator is None:
+        generator = Dialect.get_or_raise(check_dialect(dialect)).generator()
+        _GENERATORS[dialect] = generator
+    return generator.generate(node, copy=False)
 
 
 def quote(name: str, dialect: str, location: Location | None = None) -> str:

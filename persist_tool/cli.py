@@ -101,29 +101,39 @@ def generate_entity(
     """Generate typed entity modules from Python classes, SQL DDL or JSON Schema."""
     from persist_tool import output
     from persist_tool.config import load_config
-    from persist_tool.generate import build_entity_package, parse_dialects
-    from persist_tool.sources import display_path, load_schema
+    from persist_tool.generate import (
+        EntityRequest,
+        build_entity_package,
+        entity_package_is_current,
+        load_entity_sources,
+        parse_dialects,
+        stamp_entity_package,
+    )
+    from persist_tool.sources import display_path
 
     with _user_errors():
         config = load_config()
-        paths = list(sources or []) or config.paths("sources")
         out_dir = out or config.path_value("out-dir") or Path("entities")
-        loaded = load_schema(
-            paths,
+        request = EntityRequest(
+            sources=tuple(sources or []) or tuple(config.paths("sources")),
+            out_dir=out_dir,
             fmt=fmt if fmt != "auto" else config.get("format", "auto"),
             read_dialect=read_dialect or config.get("read-dialect"),
-            entities=entity or (),
+            entities=tuple(entity or ()),
             entity_name=entity_name,
             schema_version=schema_version,
             package_root=package_root or config.path_value("package-root"),
+            dialects=parse_dialects(dialects or config.get("dialects")),
         )
+        # The stamp in the output proves it current without parsing or rendering anything.
+        if entity_package_is_current(request):
+            if not check:
+                typer.echo(f"{display_path(out_dir)}: up to date, nothing written", err=True)
+            return
+        loaded = load_entity_sources(request, record_files=not check)
         _warn(loaded.warnings)
         with _progress(len(loaded.schema.entities), "generating") as progress:
-            package = build_entity_package(
-                loaded,
-                dialects=parse_dialects(dialects or config.get("dialects")),
-                progress=progress,
-            )
+            package = build_entity_package(loaded, dialects=request.dialects, progress=progress)
     if check:
         result = output.compare(out_dir, package.files, label=display_path(out_dir))
         if result.differs:
@@ -135,6 +145,7 @@ def generate_entity(
             )
             raise typer.Exit(1)
         return
+    package = stamp_entity_package(request, loaded, package)
     result = output.write_tree(out_dir, package.files)
     unchanged = len(package.files) - len(result.written)
     typer.echo(

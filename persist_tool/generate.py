@@ -1,15 +1,35 @@
-"""``generate entity``: sources -> rendered entity package (no I/O beyond reading sources)."""
+"""``generate entity``: sources -> rendered entity package (no I/O beyond reading sources).
+
+The package's ``__init__.py`` carries a stamp of what it was made from
+(:mod:`persist_tool.stamp`), so that ``entity_package_is_current`` can tell, without
+parsing or rendering, that an output is already what the sources would generate.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from persist_tool import ir
-from persist_tool.emit.entity import GeneratedFile, render_package
-from persist_tool.sources import LoadedSchema
+from persist_tool.sources import LoadedSchema, display_path, load_schema
+from persist_tool.stamp import INIT_FILE, StampInputs, add_stamp, is_current, make_stamp
 
-__all__ = ["DEFAULT_DIALECTS", "EntityPackage", "build_entity_package", "parse_dialects"]
+if TYPE_CHECKING:
+    from persist_tool.emit.entity import GeneratedFile
+
+__all__ = [
+    "DEFAULT_DIALECTS",
+    "EntityPackage",
+    "EntityRequest",
+    "build_entity_package",
+    "entity_package_is_current",
+    "load_entity_sources",
+    "parse_dialects",
+    "stamp_entity_package",
+]
 
 DEFAULT_DIALECTS: tuple[str, ...] = ("sqlite", "postgres", "mysql")
 """Dialects whose DDL generated specs carry unless told otherwise."""
@@ -21,6 +41,39 @@ class EntityPackage:
 
     files: tuple[GeneratedFile, ...]
     entities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRequest:
+    """What ``generate entity`` is asked for, configuration applied."""
+
+    sources: tuple[Path, ...]
+    out_dir: Path
+    fmt: str = "auto"
+    read_dialect: str | None = None
+    entities: tuple[str, ...] = ()
+    entity_name: str | None = None
+    schema_version: int | None = None
+    package_root: Path | None = None
+    dialects: tuple[str, ...] = DEFAULT_DIALECTS
+
+    def stamp_inputs(self) -> StampInputs:
+        """Return everything besides file contents that the output depends on."""
+        options: dict[str, Any] = {
+            "format": self.fmt,
+            "read_dialect": self.read_dialect,
+            "entities": list(self.entities),
+            "entity_name": self.entity_name,
+            "schema_version": self.schema_version,
+            "package_root": (
+                None
+                if self.package_root is None
+                else os.path.relpath(os.path.abspath(self.package_root), self.out_dir.absolute())
+            ),
+            "dialects": list(self.dialects),
+        }
+        sources = tuple((display_path(path), path) for path in self.sources)
+        return StampInputs("entity", options, sources)
 
 
 def parse_dialects(text: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -39,6 +92,52 @@ def parse_dialects(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return names
 
 
+def entity_package_is_current(request: EntityRequest) -> bool:
+    """Tell whether the output's stamp proves it current; ``False`` means "render and see"."""
+    if not request.sources:
+        return False
+    return is_current(request.out_dir, request.stamp_inputs())
+
+
+def load_entity_sources(request: EntityRequest, *, record_files: bool = False) -> LoadedSchema:
+    """Read the request's sources (recording the files read when a stamp is wanted)."""
+    return load_schema(
+        list(request.sources),
+        fmt=request.fmt,
+        read_dialect=request.read_dialect,
+        entities=request.entities,
+        entity_name=request.entity_name,
+        schema_version=request.schema_version,
+        package_root=request.package_root,
+        record_files=record_files,
+    )
+
+
+def stamp_entity_package(
+    request: EntityRequest, loaded: LoadedSchema, package: EntityPackage
+) -> EntityPackage:
+    """Return ``package`` with its stamp in ``__init__.py``, or as it is when none can be made.
+
+    ``loaded`` must come from ``load_entity_sources(request, record_files=True)``.
+    """
+    if loaded.files is None:
+        return package
+    made = make_stamp(
+        request.out_dir,
+        request.stamp_inputs(),
+        loaded.files.reads,
+        loaded.files.listings,
+        package.files,
+    )
+    if made is None:
+        return package
+    files = tuple(
+        replace(f, text=add_stamp(f.text, made)) if f.path == INIT_FILE else f
+        for f in package.files
+    )
+    return EntityPackage(files, package.entities)
+
+
 def build_entity_package(
     loaded: LoadedSchema,
     *,
@@ -46,6 +145,8 @@ def build_entity_package(
     progress: Callable[[str], None] | None = None,
 ) -> EntityPackage:
     """Render the entity package for a loaded schema."""
+    from persist_tool.emit.entity import render_package
+
     if not loaded.schema.entities:
         raise ir.SourceError(
             None, f"no entities found in {loaded.label}", "check the sources or --entity names"

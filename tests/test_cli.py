@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -205,3 +206,196 @@ def test_unknown_config_key_is_reported_with_its_line(tmp_path: Path) -> None:
     result = run("generate", "entity", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("pyproject.toml:5:1: error: unknown option 'out_dir'")
+
+
+# --------------------------------------------------------------------------- --check stamp
+# A generated package records what it was made from; --check exits at once when the stamp
+# proves the output current and does the full render-and-compare otherwise.
+
+
+class RenderSpy:
+    """Count renders (``build_entity_package``) and source reads through the CLI."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, forbid: bool = False) -> None:
+        from persist_tool import generate
+
+        self.renders = 0
+        real = generate.build_entity_package
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            assert not forbid, "the renderer ran although the stamp proves the output current"
+            self.renders += 1
+            return real(*args, **kwargs)
+
+        def no_read(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the sources were parsed although the stamp proves them current")
+
+        monkeypatch.setattr(generate, "build_entity_package", spy)
+        if forbid:
+            monkeypatch.setattr(generate, "load_entity_sources", no_read)
+
+
+def _generate(*args: str) -> Any:
+    result = runner.invoke(app, ["generate", "entity", *args])
+    return result
+
+
+@pytest.fixture
+def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A DDL source generated into ``gen/``, with the working directory beside it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.sql").write_text(GOOD_DDL, encoding="utf-8")
+    assert _generate("notes.sql", "-o", "gen").exit_code == 0
+    return tmp_path
+
+
+def test_check_of_an_unchanged_output_exits_0_without_parsing_or_rendering(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stamped = (notes / "gen" / "__init__.py").read_text(encoding="utf-8").splitlines()
+    assert stamped[1].startswith("# persist-tool input ")
+    RenderSpy(monkeypatch, forbid=True)
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+
+def test_generate_with_an_unchanged_output_writes_nothing(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in (notes / "gen").iterdir()}
+    RenderSpy(monkeypatch, forbid=True)
+    result = _generate("notes.sql", "-o", "gen")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in (notes / "gen").iterdir()} == before
+
+
+def test_check_of_an_edited_output_file_exits_1_with_its_diff(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = notes / "gen" / "note.py"
+    module.write_text(module.read_text(encoding="utf-8").replace("80", "81"), encoding="utf-8")
+    spy = RenderSpy(monkeypatch)
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert result.exit_code == 1
+    assert spy.renders == 1
+    assert "--- a/gen/note.py" in result.stdout and "-" in result.stdout
+    assert "max_length=81" in result.stdout
+
+
+def test_check_of_a_stale_extra_generated_file_exits_1(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = notes / "gen" / "old_entity.py"
+    stale.write_text((notes / "gen" / "note.py").read_text(encoding="utf-8"), encoding="utf-8")
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert result.exit_code == 1
+    assert "--- a/gen/old_entity.py\n+++ /dev/null" in result.stdout
+
+
+def test_check_after_an_edited_source_takes_the_full_path(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (notes / "notes.sql").write_text(GOOD_DDL.replace("VARCHAR(80)", "VARCHAR(90)"), "utf-8")
+    spy = RenderSpy(monkeypatch)
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert (result.exit_code, spy.renders) == (1, 1)
+    assert "max_length=90" in result.stdout
+
+
+def test_check_with_other_options_takes_the_full_path(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = RenderSpy(monkeypatch)
+    result = _generate("notes.sql", "-o", "gen", "--dialects", "sqlite", "--check")
+    assert (result.exit_code, spy.renders) == (1, 1)
+    (notes / "pyproject.toml").write_text(
+        '[tool.persist-tool]\ndialects = ["postgres"]\n', encoding="utf-8"
+    )
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert (result.exit_code, spy.renders) == (1, 2)
+
+
+def test_check_after_a_tool_upgrade_renders_and_passes_when_no_line_changed(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from persist_tool import stamp
+
+    monkeypatch.setattr(stamp, "__version__", "99.0.0")
+    stamp._tool_fingerprint.cache_clear()
+    try:
+        spy = RenderSpy(monkeypatch)
+        result = _generate("notes.sql", "-o", "gen", "--check")
+    finally:
+        stamp._tool_fingerprint.cache_clear()
+    # Only the stamp would change, and a stamp is not content: the output is current.
+    assert (result.exit_code, spy.renders) == (0, 1), result.output
+
+
+def test_check_of_an_output_without_a_stamp_takes_the_full_path(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init = notes / "gen" / "__init__.py"
+    init.write_text(output.strip_stamp(init.read_text(encoding="utf-8")), encoding="utf-8")
+    spy = RenderSpy(monkeypatch)
+    result = _generate("notes.sql", "-o", "gen", "--check")
+    assert (result.exit_code, spy.renders) == (0, 1), result.output
+
+
+def test_check_after_an_edited_sibling_module_or_a_new_shadowing_module_takes_the_full_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_stamp import write_python_project
+
+    monkeypatch.chdir(tmp_path)
+    models = write_python_project(tmp_path / "src")
+    source = str(models.relative_to(tmp_path))
+    assert _generate(source, "-o", "gen").exit_code == 0
+    stamp_lines = (tmp_path / "gen" / "__init__.py").read_text(encoding="utf-8").splitlines()
+    assert "# persist-tool read ../src/notes/kinds.py" in stamp_lines
+    spy = RenderSpy(monkeypatch)
+    assert _generate(source, "-o", "gen", "--check").exit_code == 0
+    assert spy.renders == 0
+
+    kinds = models.parent / "kinds.py"
+    kinds.write_text(kinds.read_text(encoding="utf-8").replace('"idea"', '"plan"'), "utf-8")
+    result = _generate(source, "-o", "gen", "--check")
+    assert (result.exit_code, spy.renders) == (1, 1)
+    assert '"plan"' in result.stdout
+
+    assert _generate(source, "-o", "gen").exit_code == 0
+    # A new package ``dataclasses`` beside ``notes`` shadows the standard library's for the
+    # reader: the directory it appears in is part of the stamp, so the sources are read.
+    (tmp_path / "src" / "dataclasses").mkdir()
+    (tmp_path / "src" / "dataclasses" / "__init__.py").write_text("", encoding="utf-8")
+    result = _generate(source, "-o", "gen", "--check")
+    assert result.exit_code == 2
+    assert "cannot resolve 'dataclasses.dataclass' in src/dataclasses/__init__.py" in result.stderr
+
+
+def test_check_after_an_edited_ref_target_takes_the_full_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "common.json").write_text(
+        json.dumps({"$defs": {"tags": {"type": "array", "items": {"type": "string"}}}}), "utf-8"
+    )
+    schema = {
+        "title": "Note",
+        "type": "object",
+        "x-persist-table": "notes",
+        "x-persist-primary-key": ["id"],
+        "properties": {"id": {"type": "integer"}, "tags": {"$ref": "common.json#/$defs/tags"}},
+        "required": ["id"],
+    }
+    (tmp_path / "notes.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    assert _generate("notes.schema.json", "-o", "gen").exit_code == 0
+    spy = RenderSpy(monkeypatch)
+    assert _generate("notes.schema.json", "-o", "gen", "--check").exit_code == 0
+    assert spy.renders == 0
+    (tmp_path / "common.json").write_text(
+        json.dumps({"$defs": {"tags": {"type": "array", "items": {"type": "integer"}}}}), "utf-8"
+    )
+    result = _generate("notes.schema.json", "-o", "gen", "--check")
+    assert (result.exit_code, spy.renders) == (1, 1)

@@ -1,0 +1,345 @@
+"""The stamp of a generated package: what it was made from, so ``--check`` can skip the work.
+
+``generate entity`` writes, right after the header line of the package's ``__init__.py``::
+
+    # persist-tool input <sha256 over everything the output depends on>
+    # persist-tool output <sha256 over the generated files, stamp lines left out>
+    # persist-tool read ../shop/money.py     (a file read besides the sources, one a line)
+    # persist-tool dir ../shop               (a directory whose entries decided what was read)
+
+The input digest covers the tool (version, its own code and templates, the versions of the
+libraries that shape its output), the options after configuration is applied, the
+sources' labels and bytes, every other file the readers read (sibling modules of a Python
+source, files a ``$ref`` reaches) and the entries of every directory the readers looked
+into for a file, present or not (a new module can shadow an import that used to be
+external). Paths are relative to the output directory: no absolute path is written.
+
+``is_current`` recomputes that digest without parsing anything, hashes the generated files
+on disk and compares both with the stamp. Only a match proves the output current; any
+difference or a missing stamp sends the caller down the full render-and-compare path, so
+the answer never depends on the stamp being right.
+
+The stamp lives in ``__init__.py`` because the design fixes the package's files (one module
+per entity plus ``__init__``): an extra file there would not be ours to add.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from persist_tool import __version__
+from persist_tool.output import GENERATED_MARK, STAMP_PREFIX, OutputFile, strip_stamp
+
+__all__ = [
+    "INIT_FILE",
+    "OUTPUT_LIBRARIES",
+    "Listing",
+    "Stamp",
+    "StampInputs",
+    "add_stamp",
+    "is_current",
+    "list_directory",
+    "make_stamp",
+    "sha256_hex",
+]
+
+INIT_FILE = "__init__.py"
+"""The generated file that carries the stamp."""
+
+OUTPUT_LIBRARIES: tuple[str, ...] = ("black", "jinja2", "referencing", "sqlglot")
+"""Distributions whose behaviour reaches generated text (formatting, templates, ``$ref``
+resolution, SQL); their versions are part of the input. typer only parses the command line."""
+
+_IGNORED_ENTRIES = frozenset({"__pycache__"})
+"""Directory entries no reader looks for: bytecode caches come and go as code is imported."""
+
+_LINE_LENGTH = 100
+
+Listing = tuple[tuple[str, str], ...]
+"""A directory's entries as ``(name, kind)`` pairs, kind ``d``, ``f`` or ``o``, sorted."""
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the sha256 of ``data`` as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def list_directory(path: str) -> Listing | None:
+    """Return the entries of directory ``path`` (symlinks followed), or ``None`` if unreadable."""
+    try:
+        with os.scandir(path) as entries:
+            found = [
+                (e.name, "d" if e.is_dir() else "f" if e.is_file() else "o")
+                for e in entries
+                if e.name not in _IGNORED_ENTRIES
+            ]
+    except OSError:
+        return None
+    return tuple(sorted(found))
+
+
+@dataclass(frozen=True, slots=True)
+class StampInputs:
+    """What an output depends on besides the contents of the files it was read from."""
+
+    command: str
+    """The command that made the output (``entity``)."""
+    options: Mapping[str, Any]
+    """Options after configuration is applied (JSON values)."""
+    sources: tuple[tuple[str, Path], ...]
+    """The sources in order: the label the output names each by, and its path."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The stamp lines of a generated package."""
+
+    input: str
+    output: str
+    reads: tuple[str, ...] = ()
+    dirs: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        """Return the stamp as comment lines (each ending in a newline)."""
+        lines = [f"input {self.input}", f"output {self.output}"]
+        lines += [f"read {path}" for path in self.reads]
+        lines += [f"dir {path}" for path in self.dirs]
+        text = ""
+        for line in lines:
+            line = STAMP_PREFIX + line
+            if len(line) > _LINE_LENGTH:
+                line += "  # noqa: E501"  # a path cannot be wrapped
+            text += line + "\n"
+        return text
+
+    @classmethod
+    def parse(cls, text: str) -> Stamp | None:
+        """Read the stamp after ``text``'s first line; ``None`` when there is none."""
+        lines = text.split("\n", 64)[1:]
+        fields: dict[str, list[str]] = {"input": [], "output": [], "read": [], "dir": []}
+        for line in lines:
+            if not line.startswith(STAMP_PREFIX):
+                break
+            key, _, value = line[len(STAMP_PREFIX) :].partition(" ")
+            value = value.removesuffix("  # noqa: E501")
+            if key not in fields or not value:
+                return None
+            fields[key].append(value)
+        if len(fields["input"]) != 1 or len(fields["output"]) != 1:
+            return None
+        return cls(
+            fields["input"][0], fields["output"][0], tuple(fields["read"]), tuple(fields["dir"])
+        )
+
+
+def add_stamp(text: str, stamp: Stamp) -> str:
+    """Return ``text`` with ``stamp`` after its first line (replacing any stamp there)."""
+    text = strip_stamp(text)
+    first = text.find("\n") + 1
+    return text[:first] + stamp.render() + text[first:]
+
+
+def make_stamp(
+    out_dir: Path,
+    inputs: StampInputs,
+    reads: Mapping[str, str],
+    listings: Mapping[str, Listing],
+    files: Sequence[OutputFile],
+) -> Stamp | None:
+    """Return the stamp for ``files`` made from ``inputs``, or ``None`` when none can be made.
+
+    ``reads`` maps every file the readers read (absolute path) to the sha256 of the bytes
+    they read, sources included; ``listings`` maps every directory they looked into to its
+    entries as they were before they looked. A path that cannot be written relative to
+    ``out_dir`` on one line means no stamp: ``--check`` then always takes the full path.
+    """
+    base = os.path.abspath(out_dir)
+    sources = []
+    for label, path in inputs.sources:
+        digest = reads.get(os.path.abspath(path))
+        if digest is None:
+            return None
+        sources.append((label, digest))
+    source_paths = {os.path.abspath(path) for _, path in inputs.sources}
+    extra: dict[str, str] = {}
+    for read, digest in reads.items():
+        if read not in source_paths:
+            relative = _relative(read, base)
+            if relative is None:
+                return None
+            extra[relative] = digest
+    dirs: dict[str, str] = {}
+    for directory, listing in listings.items():
+        relative = _relative(directory, base)
+        if relative is None:
+            return None
+        dirs[relative] = _listing_digest(directory, listing, base)
+    texts = [(f.path, strip_stamp(f.text).encode("utf-8")) for f in files]
+    return Stamp(
+        _input_digest(inputs, sources, extra, dirs),
+        _output_digest(texts),
+        tuple(sorted(extra)),
+        tuple(sorted(dirs)),
+    )
+
+
+def is_current(out_dir: Path, inputs: StampInputs) -> bool:
+    """Tell whether ``out_dir`` provably holds what ``inputs`` would generate.
+
+    Reads the sources, the files and directories the stamp names and the generated files;
+    parses and renders nothing. ``False`` means "not proven": the caller does the full work.
+    """
+    try:
+        with open(out_dir / INIT_FILE, encoding="utf-8", newline="") as handle:
+            head = handle.read(64 * 1024)
+    except (OSError, UnicodeDecodeError):
+        return False
+    stamp = Stamp.parse(head)
+    if stamp is None:
+        return False
+    base = os.path.abspath(out_dir)
+    try:
+        sources = [(label, _file_digest(path)) for label, path in inputs.sources]
+        extra = {r: _file_digest(os.path.join(base, r)) for r in stamp.reads}
+    except OSError:
+        return False
+    dirs: dict[str, str] = {}
+    for relative in stamp.dirs:
+        path = os.path.normpath(os.path.join(base, relative))
+        listing = list_directory(path)
+        if listing is None:
+            return False
+        dirs[relative] = _listing_digest(path, listing, base)
+    if _input_digest(inputs, sources, extra, dirs) != stamp.input:
+        return False
+    generated = _generated_on_disk(out_dir)
+    return generated is not None and _output_digest(generated) == stamp.output
+
+
+def _relative(path: str, base: str) -> str | None:
+    try:
+        relative = Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive
+        return None
+    if "\n" in relative or "\r" in relative or relative != relative.strip():
+        return None
+    return relative
+
+
+def _file_digest(path: str | Path) -> str:
+    # ``..`` in a stamp path is taken lexically, as it was written (normpath).
+    with open(os.path.normpath(path), "rb") as handle:
+        return sha256_hex(handle.read())
+
+
+def _listing_digest(path: str, listing: Listing, out_dir: str) -> str:
+    """Digest a listing, leaving out the output directory itself (it appears once written)."""
+    kept = [f"{kind} {name}" for name, kind in listing if os.path.join(path, name) != out_dir]
+    return sha256_hex("\n".join(kept).encode("utf-8", "surrogateescape"))
+
+
+def _input_digest(
+    inputs: StampInputs,
+    sources: Iterable[tuple[str, str]],
+    extra: Mapping[str, str],
+    dirs: Mapping[str, str],
+) -> str:
+    document = {
+        "tool": _tool_fingerprint(),
+        "command": inputs.command,
+        "options": inputs.options,
+        "sources": [list(s) for s in sources],
+        "reads": dict(extra),
+        "dirs": dict(dirs),
+    }
+    text = json.dumps(document, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return sha256_hex(text.encode("ascii"))
+
+
+def _output_digest(files: Iterable[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(f"{name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _generated_on_disk(out_dir: Path) -> list[tuple[str, bytes]] | None:
+    """Return the generated files at the top of ``out_dir``, stamp lines left out."""
+    mark = GENERATED_MARK.encode()
+    found = []
+    try:
+        with os.scandir(out_dir) as entries:
+            names = [e.name for e in entries if e.name.endswith(".py") and e.is_file()]
+        for name in names:
+            with open(os.path.join(out_dir, name), "rb") as handle:
+                data = handle.read()
+            if not data.startswith(mark):
+                continue
+            if name == INIT_FILE:
+                data = strip_stamp(data.decode("utf-8")).encode("utf-8")
+            found.append((name, data))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return found
+
+
+@functools.cache
+def _tool_fingerprint() -> dict[str, Any]:
+    """Return what identifies the generator: version, code and templates, output libraries."""
+    from persist_tool.emit.templating import template_dir
+
+    package = Path(__file__).resolve().parent
+    code = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            _update_file(code, path, package)
+    templates = template_dir()
+    for path in sorted(templates.iterdir()):
+        if path.is_file():
+            _update_file(code, path, templates)
+    return {
+        "version": __version__,
+        "code": code.hexdigest(),
+        "libraries": _library_versions(OUTPUT_LIBRARIES),
+    }
+
+
+def _update_file(digest: Any, path: Path, root: Path) -> None:
+    data = path.read_bytes()
+    digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+    digest.update(data)
+
+
+def _library_versions(names: Sequence[str]) -> dict[str, str | None]:
+    """Return each distribution's installed version, read from its ``.dist-info`` name.
+
+    Cheaper than :mod:`importlib.metadata` (which costs more to import than this whole
+    check) and enough here: the first ``.dist-info`` on ``sys.path`` is the one imported.
+    """
+    wanted = {_normalise(n): n for n in names}
+    found: dict[str, str | None] = dict.fromkeys(names)
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as entries:
+                infos = [e.name for e in entries if e.name.endswith(".dist-info")]
+        except OSError:
+            continue
+        for info in infos:
+            name, _, version = info.removesuffix(".dist-info").partition("-")
+            original = wanted.get(_normalise(name))
+            if original is not None and found[original] is None:
+                found[original] = version
+    return found
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")

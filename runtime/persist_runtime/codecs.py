@@ -233,6 +233,9 @@ _TEXT_JSON_DECODE: Final[dict[str, Factory]] = {
 
 ENCODERS: Final[Mapping[str, Mapping[str, Factory]]] = {
     "sqlite": {
+        # sqlite3 binds exact ints directly but sends a bool through its adapter lookup,
+        # which costs several times the conversion; it stores both as the same integer.
+        "boolean": _const(int),
         "decimal": _const(_str),
         "date": _const(_isoformat),
         "time": _const(_isoformat),

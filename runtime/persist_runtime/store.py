@@ -11,8 +11,8 @@ Optimistic concurrency needs a version per row. The store keeps it in
 tables, because user tables must stay exactly as the spec's DDL says: existing data and
 tools insert into them without column lists (``INSERT INTO t VALUES (...)``), and a
 schema's fingerprint and migrations describe those columns only. A missing side row means
-version 1, so ``create`` and ``create_many`` write nothing but the entity's own row
-(bulk inserts cost what a plain ``executemany`` costs). The first command inserts the side
+version 1, so ``create`` and ``create_many`` write nothing but the entity's own row (a
+bulk insert is the entity's rows and nothing else). The first command inserts the side
 row at version 2 (insert-or-ignore: a concurrent first writer makes it insert nothing, which
 is a lost race); later commands run ``UPDATE ... SET version = version + 1 WHERE version =
 <old>``. That guarded statement is the optimistic lock: whoever changes the row second
@@ -347,10 +347,12 @@ class Store:
     ) -> list[Any] | int:
         """Insert many entities in one transaction; return them (or their count).
 
-        Without database-generated fields this is one ``executemany``; on SQLite a generated
-        rowid key is read back from ``last_insert_rowid()`` (the rows of one
-        ``executemany`` under the write lock get consecutive rowids). Otherwise each row is
-        inserted with ``RETURNING``. Pass ``entities=False`` to skip building the entities.
+        Without database-generated fields the rows go in through ``executemany``, on SQLite
+        as multi-row ``INSERT`` statements (``TablePlan.bulk_rows`` rows each); a generated
+        SQLite rowid key is read back from ``last_insert_rowid()`` (rows inserted under the
+        write lock get consecutive rowids). Otherwise each row is inserted with
+        ``RETURNING``. Pass ``entities=False`` to get the count instead of the entities (the
+        rows are the same; building the entities is a good part of the time of a big batch).
         """
         return store_inserts.create_many(self, ref, drafts, entities)
 

@@ -4,12 +4,18 @@ The bodies of ``Store.create`` and ``Store.create_many``. Values the database ge
 (autoincrement keys, defaults) come back through ``RETURNING`` where the dialect has it,
 otherwise from the driver's ``lastrowid`` and a select of the new row; SQLite bulk inserts
 read a generated rowid key from ``last_insert_rowid()``.
+
+A bulk insert does its per-row work in C where it can: the draft types are checked as one
+set, the values are encoded column by column (``TablePlan.draft_params``), cut into
+statements by slicing, and the entities are built by ``map`` over the drafts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import Issue, ValidationError
 from .spec import EntitySpec
@@ -19,6 +25,8 @@ if TYPE_CHECKING:
     from .store import SpecRef, Store
 
 __all__ = ["coerce_draft", "create_many", "insert_row"]
+
+_NOTHING_GENERATED: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 def coerce_draft(spec: EntitySpec, draft: object) -> Any:
@@ -81,6 +89,40 @@ def _generated_after_insert(store: Store, cur: Any, plan: TablePlan, draft: Any)
     return {f.name: v for f, v in zip(plan.generated, decoded, strict=True)}
 
 
+def _coerce_all(spec: EntitySpec, drafts: Iterable[object]) -> list[Any]:
+    """Return ``drafts`` as ``spec``'s drafts (``coerce_draft``), checking the types in C
+    when every one already is a draft."""
+    items = list(drafts)
+    if set(map(type, items)) <= {spec.draft_type}:
+        return items
+    return [coerce_draft(spec, d) for d in items]
+
+
+def _rows(params: list[Any], width: int, count: int) -> list[list[Any]]:
+    """Return ``params`` (flat) cut into ``count`` rows of ``width`` values."""
+    if not width:
+        return [[] for _ in range(count)]
+    return [params[i : i + width] for i in range(0, len(params), width)]
+
+
+def _insert_all(cur: Any, plan: TablePlan, params: list[Any], count: int) -> None:
+    """Insert ``count`` rows whose values ``params`` holds flat, ``plan.bulk_rows`` rows a
+    statement; the last statement takes the rows that remain."""
+    per = plan.bulk_rows
+    width = len(plan.spec.draft_fields)
+    if per == 1:
+        cur.executemany(plan.bulk_insert_sql(1), _rows(params, width, count))
+        return
+    full, rest = divmod(count, per)
+    step = per * width
+    if full:
+        cur.executemany(
+            plan.bulk_insert_sql(per), [params[i : i + step] for i in range(0, full * step, step)]
+        )
+    if rest:
+        cur.execute(plan.bulk_insert_sql(rest), params[full * step :])
+
+
 def create_many(
     store: Store, ref: SpecRef, drafts: Iterable[object], entities: bool
 ) -> list[Any] | int:
@@ -88,27 +130,26 @@ def create_many(
     (``Store.create_many``)."""
     plan = store.plan(ref)
     spec = plan.spec
-    items = [coerce_draft(spec, d) for d in drafts]
-    encode, values_of = plan.encode_draft, spec.draft_values
-    rows = [encode(values_of(d)) for d in items]
-    generated: list[Mapping[str, Any]]
+    items = _coerce_all(spec, drafts)
+    if not items:
+        return [] if entities else 0
+    params = plan.draft_params(items)
+    generated: Iterable[Mapping[str, Any]]
     with store.transaction() as cur:
         if not plan.generated or plan.rowid_bulk:
-            bulk_sql = plan.insert_sql.split(" RETURNING ")[0]
-            cur.executemany(bulk_sql, rows)
-            if plan.generated and rows:
+            _insert_all(cur, plan, params, len(items))
+            if plan.generated:
                 cur.execute("SELECT last_insert_rowid()")
                 last = int(cur.fetchone()[0])
                 name = plan.generated[0].name
-                first = last - len(rows) + 1
-                generated = [{name: first + i} for i in range(len(rows))]
+                generated = [{name: key} for key in range(last - len(items) + 1, last + 1)]
             else:
-                generated = [{}] * len(rows)
+                generated = repeat(_NOTHING_GENERATED)
         else:
+            rows = _rows(params, len(spec.draft_fields), len(items))
             generated = [
                 insert_row(store, cur, plan, r, d) for r, d in zip(rows, items, strict=True)
             ]
     if not entities:
         return len(items)
-    from_draft = spec.from_draft
-    return [from_draft(d, g) for d, g in zip(items, generated, strict=True)]
+    return list(map(spec.from_draft, items, generated))

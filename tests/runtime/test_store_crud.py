@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -48,9 +48,7 @@ def test_ensure_creates_table_and_registers_schema_version(store: Store) -> None
 def test_ensure_refuses_database_with_newer_schema_version(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
     store.set_schema_version("counters", 3)
-    with pytest.raises(
-        MigrationError, match=r"schema version 3, newer than this code's version 1"
-    ):
+    with pytest.raises(MigrationError, match=r"schema version 3, newer than this code's version 1"):
         store.ensure(COUNTER_SPEC)
 
 
@@ -61,9 +59,7 @@ def test_ensure_refuses_database_with_older_schema_version(store: Store) -> None
         store.ensure(newer)
 
 
-def test_ensure_adopts_existing_table_and_keeps_its_columns(
-    store: Store, recorder: Any
-) -> None:
+def test_ensure_adopts_existing_table_and_keeps_its_columns(store: Store, recorder: Any) -> None:
     with store.transaction() as cur:
         for statement in COUNTER_SPEC.ddl[store.dialect.name]:
             cur.execute(statement)
@@ -73,9 +69,7 @@ def test_ensure_adopts_existing_table_and_keeps_its_columns(
     ph = store.dialect.placeholder
     stamp = "2026-01-01 00:00:00"
     with store.transaction() as cur:
-        cur.execute(
-            f"INSERT INTO counters VALUES (7, {ph}, {ph}, {ph})", ("raw", 5, stamp)
-        )
+        cur.execute(f"INSERT INTO counters VALUES (7, {ph}, {ph}, {ph})", ("raw", 5, stamp))
     counter = store.get(COUNTER_SPEC, 7)
     assert (counter.name, counter.value, store.version(COUNTER_SPEC, 7)) == (
         "raw",
@@ -106,9 +100,7 @@ def test_every_field_kind_round_trips(store: Store) -> None:
     assert loaded.active is True
     assert loaded.photo == b"\x00\xffPNG"
     assert loaded.seen_at == datetime(2026, 1, 2, 3, 4, 5, 678901)
-    empty = store.create(
-        ITEM_SPEC, item_draft("B-2", due=None, photo=None, active=False)
-    )
+    empty = store.create(ITEM_SPEC, item_draft("B-2", due=None, photo=None, active=False))
     assert store.get(ITEM_SPEC, ("B-2", "eu")) == empty
 
 
@@ -135,9 +127,7 @@ def test_composite_key_needs_a_tuple(store: Store) -> None:
 def test_list_filters_orders_and_pages(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
     for i in range(10):
-        store.create(
-            COUNTER_SPEC, CounterDraft(name="even" if i % 2 == 0 else "odd", value=i)
-        )
+        store.create(COUNTER_SPEC, CounterDraft(name="even" if i % 2 == 0 else "odd", value=i))
     evens = store.list(COUNTER_SPEC, {"name": "even"}, order_by="-value")
     assert [c.value for c in evens] == [8, 6, 4, 2, 0]
     page = store.list(COUNTER_SPEC, order_by=["name", "value"], limit=3, offset=4)
@@ -171,35 +161,125 @@ def test_delete_removes_entity_and_reports_missing_ones(store: Store) -> None:
         store.delete(COUNTER_SPEC, counter.id)
 
 
-def test_create_many_inserts_in_one_statement_and_returns_keys(
+def test_create_many_returns_entities_with_consecutive_generated_keys(
     store: Store, recorder: Any
 ) -> None:
     store.ensure(COUNTER_SPEC)
     store.create(COUNTER_SPEC, CounterDraft(name="before"))
+    per = store.plan(COUNTER_SPEC).bulk_rows
     recorder.statements.clear()
     created = store.create_many(
-        COUNTER_SPEC, [CounterDraft(name=f"n{i}") for i in range(50)]
+        COUNTER_SPEC, [CounterDraft(name=f"n{i}") for i in range(2 * per + 7)]
     )
-    assert isinstance(created, list) and len(created) == 50
+    assert isinstance(created, list) and len(created) == 2 * per + 7
+    assert [c.name for c in created] == [f"n{i}" for i in range(2 * per + 7)]
     assert [store.get(COUNTER_SPEC, c.id) for c in created] == created
     inserts = [s for s in recorder.statements if s.startswith("INSERT")]
     if store.dialect.name == "sqlite":
-        assert len(inserts) == 1  # one executemany; keys from last_insert_rowid()
+        # two statements of `per` rows and one of the rest; keys from last_insert_rowid()
+        assert len(inserts) == 2
 
 
-def test_create_many_without_generated_fields_is_one_executemany(
+def test_create_many_sends_multi_row_inserts_on_sqlite_and_one_executemany_elsewhere(
     store: Store, recorder: Any
 ) -> None:
     store.ensure(ITEM_SPEC)
+    plan = store.plan(ITEM_SPEC)
+    per = plan.bulk_rows
     recorder.statements.clear()
     count = store.create_many(
-        ITEM_SPEC, [item_draft(f"S{i}") for i in range(20)], entities=False
+        ITEM_SPEC, [item_draft(f"S{i}") for i in range(2 * per + 3)], entities=False
     )
-    assert count == 20
-    assert [s for s in recorder.statements if s.startswith("INSERT")] == [
-        store.plan(ITEM_SPEC).insert_sql
+    assert count == 2 * per + 3
+    inserts = [s for s in recorder.statements if s.startswith("INSERT")]
+    if store.dialect.name == "sqlite":
+        assert per == 999 // len(ITEM_SPEC.draft_fields)
+        assert inserts == [plan.bulk_insert_sql(per), plan.bulk_insert_sql(3)]
+    else:  # one executemany; the driver batches the rows itself
+        assert per == 1
+        assert inserts == [plan.insert_sql]
+    assert store.count(ITEM_SPEC) == 2 * per + 3
+
+
+def test_create_many_stores_the_same_values_as_create(store: Store) -> None:
+    store.ensure(ITEM_SPEC)
+    per = store.plan(ITEM_SPEC).bulk_rows
+    drafts = [
+        item_draft(
+            f"V{i:03}",
+            region="bulk",
+            due=None if i % 2 else date(2026, 1, i % 28 + 1),
+            photo=None if i % 3 else bytes([i % 256]),
+            seen_at=datetime(2026, 1, 1, 0, i % 60, i % 60, i),
+            tags=[i, {"n": None}],
+        )
+        for i in range(per + 5)
     ]
-    assert store.count(ITEM_SPEC) == 20
+    created = store.create_many(ITEM_SPEC, drafts)
+    for d in drafts:
+        store.create(ITEM_SPEC, dataclasses.replace(d, region="single", ref=uuid4()))
+    assert created == [store.get(ITEM_SPEC, (d.sku, d.region)) for d in drafts]
+    columns = "sku, price, status, tags, active, due, photo, seen_at"
+    ph = store.dialect.placeholder
+    with store.transaction() as cur:
+        stored = {}
+        for region in ("bulk", "single"):
+            cur.execute(f"SELECT {columns} FROM items WHERE region = {ph} ORDER BY sku", (region,))
+            stored[region] = [tuple(row) for row in cur.fetchall()]
+    assert len(stored["bulk"]) == per + 5
+    assert stored["bulk"] == stored["single"]
+
+
+def test_create_many_converts_aware_datetimes_like_create(store: Store) -> None:
+    store.ensure(COUNTER_SPEC)
+    plus_two = timezone(timedelta(hours=2))
+    moments = [datetime(2026, 1, 1, 12, i, tzinfo=plus_two) for i in range(3)]
+    created = store.create_many(
+        COUNTER_SPEC,
+        [CounterDraft(name=f"t{i}", updated_at=m) for i, m in enumerate(moments)],
+    )
+    single = store.create(COUNTER_SPEC, CounterDraft(name="single", updated_at=moments[0]))
+    loaded = [store.get(COUNTER_SPEC, c.id).updated_at for c in (*created, single)]
+    assert loaded == [*moments, moments[0]]
+    if store.dialect.name == "sqlite":
+        with store.transaction() as cur:
+            cur.execute("SELECT updated_at FROM counters ORDER BY id")
+            texts = [row[0] for row in cur.fetchall()]
+        assert texts[0] == texts[-1] == "2026-01-01T10:00:00+00:00"
+
+
+def test_create_many_accepts_payloads_among_drafts(store: Store) -> None:
+    store.ensure(COUNTER_SPEC)
+    created = store.create_many(
+        COUNTER_SPEC, [CounterDraft(name="draft"), {"name": "payload", "value": 3}]
+    )
+    assert [(c.name, c.value) for c in created] == [("draft", 0), ("payload", 3)]
+
+
+def test_create_many_of_nothing_inserts_nothing(store: Store) -> None:
+    store.ensure(COUNTER_SPEC)
+    assert store.create_many(COUNTER_SPEC, []) == []
+    assert store.create_many(COUNTER_SPEC, iter([]), entities=False) == 0
+    assert store.count(COUNTER_SPEC) == 0
+
+
+def test_create_many_writes_no_row_versions_and_entities_start_at_version_1(
+    store: Store,
+) -> None:
+    store.ensure(ITEM_SPEC)
+    store.create_many(ITEM_SPEC, [item_draft(f"R{i}") for i in range(5)])
+    with store.transaction() as cur:
+        cur.execute("SELECT COUNT(*) FROM __persist_versions")
+        assert cur.fetchone()[0] == 0
+    assert [v.version for v in store.list_versioned(ITEM_SPEC)] == [1] * 5
+
+
+def test_create_many_refuses_a_spec_whose_draft_values_miscount(store: Store) -> None:
+    broken = dataclasses.replace(COUNTER_SPEC, draft_values=lambda d: (d.name, d.value))
+    store.ensure(broken)
+    with pytest.raises(ValueError, match="draft_values must give 3 values per draft"):
+        store.create_many(broken, [CounterDraft(name="a"), CounterDraft(name="b")])
+    assert store.count(broken) == 0
 
 
 def test_create_rejects_invalid_payload_and_commits_nothing(store: Store) -> None:
@@ -216,9 +296,7 @@ def test_create_rejects_invalid_payload_and_commits_nothing(store: Store) -> Non
 
 def test_unknown_entity_name_is_reported_with_the_known_ones(store: Store) -> None:
     store.ensure(COUNTER_SPEC)
-    with pytest.raises(
-        UnknownEntityError, match=r"unknown entity 'Invoice' \(known: Counter\)"
-    ):
+    with pytest.raises(UnknownEntityError, match=r"unknown entity 'Invoice' \(known: Counter\)"):
         store.get("Invoice", 1)
 
 

@@ -130,9 +130,7 @@ def read(text: str, options: ReadOptions) -> ReadResult:
                 raise
             failures.append((dialect, error))
     best_dialect, best = max(failures, key=lambda f: _rank(f[1]))
-    if all(
-        (e.location, e.message) == (best.location, best.message) for _, e in failures
-    ):
+    if all((e.location, e.message) == (best.location, best.message) for _, e in failures):
         raise best  # every dialect says the same: the dialect is not the problem
     tried = ", ".join(d for d, _ in failures)
     hint = (
@@ -165,9 +163,7 @@ def _dialect_name(name: str, source: Source) -> str:
     return dialect
 
 
-def _final(
-    location: ir.Location | None, message: str, hint: str | None = None
-) -> ir.SourceError:
+def _final(location: ir.Location | None, message: str, hint: str | None = None) -> ir.SourceError:
     """Return an error that no other dialect can cure (bad text, bad options)."""
     error = ir.SourceError(location, message, hint)
     error.final = True  # type: ignore[attr-defined]
@@ -208,13 +204,9 @@ def _read_as(source: Source, options: ReadOptions, dialect: str) -> ReadResult:
         reading.read(statements)
         entities = _entities(reading, options, dialect, source)
     except LexError as error:
-        raise ir.SourceError(
-            source.location(error.offset), error.message, error.hint
-        ) from None
+        raise ir.SourceError(source.location(error.offset), error.message, error.hint) from None
     except DdlProblem as error:
-        raise ir.SourceError(
-            source.location(error.offset), error.message, error.hint
-        ) from None
+        raise ir.SourceError(source.location(error.offset), error.message, error.hint) from None
     except ParseProblem as error:
         raise ir.SourceError(
             source.location(error.offset),
@@ -279,9 +271,7 @@ def _entities(
                 "select one table with --entity, or name each table with a "
                 "'-- persist: Name' comment",
             )
-        if not options.entity_name.isidentifier() or keyword.iskeyword(
-            options.entity_name
-        ):
+        if not options.entity_name.isidentifier() or keyword.iskeyword(options.entity_name):
             raise _final(
                 ir.Location(source.display, 0, 0),
                 f"entity name {options.entity_name!r} is not a Python identifier",
@@ -322,9 +312,10 @@ def _entity_names(drafts: list[TableDraft]) -> dict[int, str]:
         taken[draft.persist_name] = draft
         names[id(draft)] = draft.persist_name
     wanted = {id(d): naming.class_name(d.table) for d in drafts if id(d) not in names}
+    position = {id(d): i for i, d in enumerate(drafts)}
     order = sorted(
         (d for d in drafts if id(d) not in names),
-        key=lambda d: (naming.pascal_case(d.table) != wanted[id(d)], drafts.index(d)),
+        key=lambda d: (naming.pascal_case(d.table) != wanted[id(d)], position[id(d)]),
     )
     for draft in order:
         candidates = [wanted[id(draft)], naming.pascal_case(draft.table) or "Entity"]

@@ -114,6 +114,7 @@ class Bundler:
     def __init__(self) -> None:
         self.defs: dict[str, Any] = {}
         self.names: dict[object, str] = {}
+        self.refs = 0  # references rewritten so far
 
     def bundle(self, node: SchemaNode) -> Any:
         """Return ``node`` copied, with the ``$defs`` its references need."""
@@ -145,10 +146,35 @@ class Bundler:
         return node
 
     def copy(self, node: SchemaNode) -> Any:
-        """Return a copy of the schema at ``node`` with references rewritten."""
+        """Return a copy of the schema at ``node`` with references rewritten.
+
+        A copy without references does not depend on this bundle's ``$defs`` names, so it
+        is made once per read and shared (copies are never modified afterwards).
+        """
         schema = node.schema
         if isinstance(schema, bool):
             return schema
+        shared = node.workspace.copies.get(id(schema))
+        if shared is not None:
+            return shared
+        refs = self.refs
+        out = self._copy(node)
+        if self.refs == refs:
+            node.workspace.copies[id(schema)] = out
+        return out
+
+    def _copy_child(self, node: SchemaNode, *path: str | int) -> Any:
+        """Return ``copy(node.child(*path))``, skipping the child node for a shared copy."""
+        value = node.schema
+        for part in path:
+            value = value[part]
+        shared = node.workspace.copies.get(id(value))
+        if shared is not None:
+            return shared
+        return self.copy(node.child(*path))
+
+    def _copy(self, node: SchemaNode) -> dict[str, Any]:
+        schema = node.schema
         if not isinstance(schema, dict):
             raise SourceError(
                 node.location(), f"expected a schema (object or boolean), got {schema!r}"
@@ -161,16 +187,17 @@ class Bundler:
             if legacy_ref and keyword != "$ref" and keyword not in ANNOTATIONS:
                 continue  # drafts 04-07 ignore every sibling of $ref
             if keyword in _REFS:
+                self.refs += 1
                 out["$ref"] = "#/$defs/" + self._name_for(node.follow(keyword))
             elif keyword in _ONE:
-                out[keyword] = self.copy(node.child(keyword))
+                out[keyword] = self._copy_child(node, keyword)
             elif keyword in _MAP:
                 out[keyword] = {
-                    k: self.copy(node.child(keyword, k)) for k in _mapping(node, keyword)
+                    k: self._copy_child(node, keyword, k) for k in _mapping(node, keyword)
                 }
             elif keyword in _LIST:
                 out[keyword] = [
-                    self.copy(node.child(keyword, i)) for i in range(len(_list(node, keyword)))
+                    self._copy_child(node, keyword, i) for i in range(len(_list(node, keyword)))
                 ]
             elif keyword == "items":
                 self._items(node, out)
@@ -196,11 +223,11 @@ class Bundler:
     def _items(self, node: SchemaNode, out: dict[str, Any]) -> None:
         items = node.schema["items"]
         if isinstance(items, list):
-            out["prefixItems"] = [self.copy(node.child("items", i)) for i in range(len(items))]
+            out["prefixItems"] = [self._copy_child(node, "items", i) for i in range(len(items))]
             if "additionalItems" in node.schema:
-                out["items"] = self.copy(node.child("additionalItems"))
+                out["items"] = self._copy_child(node, "additionalItems")
         else:
-            out["items"] = self.copy(node.child("items"))
+            out["items"] = self._copy_child(node, "items")
 
     def _dependencies(self, node: SchemaNode, out: dict[str, Any]) -> None:
         for key, value in _mapping(node, "dependencies").items():

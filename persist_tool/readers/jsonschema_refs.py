@@ -133,6 +133,9 @@ class Workspace:
         self.documents: dict[str, Document] = {}
         self._warnings: dict[tuple[str, str], Diagnostic] = {}
         self._resources: dict[str, Resource[Any]] = {}
+        self.copies: dict[int, Any] = {}
+        """Bundled copies of reference-free sub-schemas, by the identity of the original
+        (``Bundler.copy``): the same definition is reached from many entities' fields."""
         data, index = parse_json(text, display)
         if not isinstance(data, dict):
             kind = "a boolean schema" if isinstance(data, bool) else f"a JSON {_kind(data)}"

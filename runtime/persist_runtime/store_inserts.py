@@ -92,7 +92,7 @@ def _generated_after_insert(store: Store, cur: Any, plan: TablePlan, draft: Any)
 def _coerce_all(spec: EntitySpec, drafts: Iterable[object]) -> list[Any]:
     """Return ``drafts`` as ``spec``'s drafts (``coerce_draft``), checking the types in C
     when every one already is a draft."""
-    items = list(drafts)
+    items = drafts if type(drafts) is list else list(drafts)
     if set(map(type, items)) <= {spec.draft_type}:
         return items
     return [coerce_draft(spec, d) for d in items]
@@ -123,6 +123,27 @@ def _insert_all(cur: Any, plan: TablePlan, params: list[Any], count: int) -> Non
         cur.execute(plan.bulk_insert_sql(rest), params[full * step :])
 
 
+def _insert_drafts(store: Store, plan: TablePlan, items: list[Any]) -> Iterable[Mapping[str, Any]]:
+    """Insert ``items`` in one transaction; return the generated values of each.
+
+    The values are encoded before the transaction opens, so the write lock is held for the
+    statements only, and dropped on return, before the caller builds the entities (a young
+    list of every value would otherwise be traversed by each garbage collection meanwhile).
+    """
+    params = plan.draft_params(items)
+    with store.transaction() as cur:
+        if plan.generated and not plan.rowid_bulk:
+            rows = _rows(params, len(plan.spec.draft_fields), len(items))
+            return [insert_row(store, cur, plan, r, d) for r, d in zip(rows, items, strict=True)]
+        _insert_all(cur, plan, params, len(items))
+        if not plan.generated:
+            return repeat(_NOTHING_GENERATED)
+        cur.execute("SELECT last_insert_rowid()")
+        last = int(cur.fetchone()[0])
+    name = plan.generated[0].name
+    return [{name: key} for key in range(last - len(items) + 1, last + 1)]
+
+
 def create_many(
     store: Store, ref: SpecRef, drafts: Iterable[object], entities: bool
 ) -> list[Any] | int:
@@ -133,23 +154,7 @@ def create_many(
     items = _coerce_all(spec, drafts)
     if not items:
         return [] if entities else 0
-    params = plan.draft_params(items)
-    generated: Iterable[Mapping[str, Any]]
-    with store.transaction() as cur:
-        if not plan.generated or plan.rowid_bulk:
-            _insert_all(cur, plan, params, len(items))
-            if plan.generated:
-                cur.execute("SELECT last_insert_rowid()")
-                last = int(cur.fetchone()[0])
-                name = plan.generated[0].name
-                generated = [{name: key} for key in range(last - len(items) + 1, last + 1)]
-            else:
-                generated = repeat(_NOTHING_GENERATED)
-        else:
-            rows = _rows(params, len(spec.draft_fields), len(items))
-            generated = [
-                insert_row(store, cur, plan, r, d) for r, d in zip(rows, items, strict=True)
-            ]
+    generated = _insert_drafts(store, plan, items)
     if not entities:
         return len(items)
     return list(map(spec.from_draft, items, generated))

@@ -122,13 +122,7 @@ def stamp_entity_package(
     """
     if loaded.files is None:
         return package
-    made = make_stamp(
-        request.out_dir,
-        request.stamp_inputs(),
-        loaded.files.reads,
-        loaded.files.listings,
-        package.files,
-    )
+    made = make_stamp(request.out_dir, request.stamp_inputs(), loaded.files, package.files)
     if made is None:
         return package
     files = tuple(

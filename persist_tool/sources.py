@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,22 +21,9 @@ from typing import Any
 
 from persist_tool import ir
 from persist_tool.readers import FORMATS, Diagnostic, ReadOptions, detect_format, get_reader
-from persist_tool.stamp import Listing, list_directory, sha256_hex
+from persist_tool.stamp import Listing, SourceFiles, list_directory, sha256_hex
 
 __all__ = ["LoadedSchema", "SourceFiles", "display_path", "load_schema", "read_text"]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFiles:
-    """The files the readers read and the directories they looked into for files."""
-
-    reads: Mapping[str, str]
-    """Absolute path -> sha256 (hex) of the bytes read, sources included."""
-    listings: Mapping[str, Listing]
-    """Absolute path of a directory -> its entries, listed before anything in it was looked at.
-
-    A file looked for (present or not) is decided by its directory's entries, or, when that
-    directory does not exist, by the entries of its nearest existing ancestor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +252,8 @@ class _Recorder:
             for directory, listing in self.listings.items()
             if not self.looked_for.get(directory, set()) <= self.reads.keys()
         }
-        return SourceFiles(dict(self.reads), listings)
+        looked_for = frozenset(p for paths in self.looked_for.values() for p in paths)
+        return SourceFiles(dict(self.reads), listings, looked_for)
 
 
 _PROBES = ("exists", "is_dir", "is_file")

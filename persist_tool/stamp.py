@@ -42,6 +42,7 @@ __all__ = [
     "INIT_FILE",
     "OUTPUT_LIBRARIES",
     "Listing",
+    "SourceFiles",
     "Stamp",
     "StampInputs",
     "add_stamp",
@@ -87,6 +88,21 @@ def list_directory(path: str) -> Listing | None:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceFiles:
+    """The files the readers read and the directories they looked into for files."""
+
+    reads: Mapping[str, str]
+    """Absolute path -> sha256 (hex) of the bytes read, sources included."""
+    listings: Mapping[str, Listing]
+    """Absolute path of a directory -> its entries, listed before anything in it was looked at.
+
+    A file looked for (present or not) is decided by its directory's entries, or, when that
+    directory does not exist, by the entries of its nearest existing ancestor."""
+    looked_for: frozenset[str] = frozenset()
+    """Absolute paths the readers asked about (exists, is_file, is_dir)."""
+
+
+@dataclass(frozen=True, slots=True)
 class StampInputs:
     """What an output depends on besides the contents of the files it was read from."""
 
@@ -123,7 +139,7 @@ class Stamp:
     @classmethod
     def parse(cls, text: str) -> Stamp | None:
         """Read the stamp after ``text``'s first line; ``None`` when there is none."""
-        lines = text.split("\n", 64)[1:]
+        lines = text.split("\n")[1:]
         fields: dict[str, list[str]] = {"input": [], "output": [], "read": [], "dir": []}
         for line in lines:
             if not line.startswith(STAMP_PREFIX):
@@ -148,47 +164,67 @@ def add_stamp(text: str, stamp: Stamp) -> str:
 
 
 def make_stamp(
-    out_dir: Path,
-    inputs: StampInputs,
-    reads: Mapping[str, str],
-    listings: Mapping[str, Listing],
-    files: Sequence[OutputFile],
+    out_dir: Path, inputs: StampInputs, recorded: SourceFiles, files: Sequence[OutputFile]
 ) -> Stamp | None:
     """Return the stamp for ``files`` made from ``inputs``, or ``None`` when none can be made.
 
-    ``reads`` maps every file the readers read (absolute path) to the sha256 of the bytes
-    they read, sources included; ``listings`` maps every directory they looked into to its
-    entries as they were before they looked. A path that cannot be written relative to
-    ``out_dir`` on one line means no stamp: ``--check`` then always takes the full path.
+    ``recorded`` holds what the readers read and looked into while the sources were read.
+    No stamp is made when a path cannot be written relative to ``out_dir`` on one line, or
+    when the readers looked inside the output directory (the output would be its own
+    input): ``--check`` then always takes the full path.
     """
     base = os.path.abspath(out_dir)
+    created = _created_by_writing(base)
+    inside = tuple(os.path.join(d, "") for d in (base, *created))
+    if any(p in (base, *created) or p.startswith(inside) for p in _paths_used(recorded)):
+        return None
     sources = []
     for label, path in inputs.sources:
-        digest = reads.get(os.path.abspath(path))
+        digest = recorded.reads.get(os.path.abspath(path))
         if digest is None:
             return None
         sources.append((label, digest))
     source_paths = {os.path.abspath(path) for _, path in inputs.sources}
     extra: dict[str, str] = {}
-    for read, digest in reads.items():
+    for read, digest in recorded.reads.items():
         if read not in source_paths:
             relative = _relative(read, base)
             if relative is None:
                 return None
             extra[relative] = digest
     dirs: dict[str, str] = {}
-    for directory, listing in listings.items():
+    for directory, listing in recorded.listings.items():
         relative = _relative(directory, base)
         if relative is None:
             return None
-        dirs[relative] = _listing_digest(directory, listing, base)
-    texts = [(f.path, strip_stamp(f.text).encode("utf-8")) for f in files]
+        # Writing creates the output directory (and missing parents): list them as the
+        # check will find them.
+        new = {(os.path.basename(c), "d") for c in created if os.path.dirname(c) == directory}
+        dirs[relative] = _listing_digest(tuple(sorted(set(listing) | new)))
+    texts = [
+        (f.path, (strip_stamp(f.text) if f.path == INIT_FILE else f.text).encode("utf-8"))
+        for f in files
+    ]
     return Stamp(
         _input_digest(inputs, sources, extra, dirs),
         _output_digest(texts),
         tuple(sorted(extra)),
         tuple(sorted(dirs)),
     )
+
+
+def _created_by_writing(out_dir: str) -> list[str]:
+    """Return ``out_dir`` and its ancestors that do not exist yet (writing creates them)."""
+    created = []
+    path = out_dir
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        created.append(path)
+        path = os.path.dirname(path)
+    return created
+
+
+def _paths_used(recorded: SourceFiles) -> set[str]:
+    return {*recorded.reads, *recorded.looked_for}
 
 
 def is_current(out_dir: Path, inputs: StampInputs) -> bool:
@@ -199,10 +235,9 @@ def is_current(out_dir: Path, inputs: StampInputs) -> bool:
     """
     try:
         with open(out_dir / INIT_FILE, encoding="utf-8", newline="") as handle:
-            head = handle.read(64 * 1024)
+            stamp = Stamp.parse(handle.read())
     except (OSError, UnicodeDecodeError):
         return False
-    stamp = Stamp.parse(head)
     if stamp is None:
         return False
     base = os.path.abspath(out_dir)
@@ -217,7 +252,7 @@ def is_current(out_dir: Path, inputs: StampInputs) -> bool:
         listing = list_directory(path)
         if listing is None:
             return False
-        dirs[relative] = _listing_digest(path, listing, base)
+        dirs[relative] = _listing_digest(listing)
     if _input_digest(inputs, sources, extra, dirs) != stamp.input:
         return False
     generated = _generated_on_disk(out_dir)
@@ -231,6 +266,10 @@ def _relative(path: str, base: str) -> str | None:
         return None
     if "\n" in relative or "\r" in relative or relative != relative.strip():
         return None
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:  # an undecodable file name: it cannot go into the text
+        return None
     return relative
 
 
@@ -240,10 +279,9 @@ def _file_digest(path: str | Path) -> str:
         return sha256_hex(handle.read())
 
 
-def _listing_digest(path: str, listing: Listing, out_dir: str) -> str:
-    """Digest a listing, leaving out the output directory itself (it appears once written)."""
-    kept = [f"{kind} {name}" for name, kind in listing if os.path.join(path, name) != out_dir]
-    return sha256_hex("\n".join(kept).encode("utf-8", "surrogateescape"))
+def _listing_digest(listing: Listing) -> str:
+    text = "\n".join(f"{kind} {name}" for name, kind in listing)
+    return sha256_hex(text.encode("utf-8", "surrogateescape"))
 
 
 def _input_digest(

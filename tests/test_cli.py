@@ -214,7 +214,7 @@ def test_unknown_config_key_is_reported_with_its_line(tmp_path: Path) -> None:
 
 
 class RenderSpy:
-    """Count renders (``build_entity_package``) and source reads through the CLI."""
+    """Count renders (``build_entity_package``); with ``forbid``, fail on any parse or render."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *, forbid: bool = False) -> None:
         from persist_tool import generate
@@ -236,8 +236,7 @@ class RenderSpy:
 
 
 def _generate(*args: str) -> Any:
-    result = runner.invoke(app, ["generate", "entity", *args])
-    return result
+    return runner.invoke(app, ["generate", "entity", *args])
 
 
 @pytest.fixture
@@ -399,3 +398,18 @@ def test_check_after_an_edited_ref_target_takes_the_full_path(
     )
     result = _generate("notes.schema.json", "-o", "gen", "--check")
     assert (result.exit_code, spy.renders) == (1, 1)
+
+
+def test_check_is_fast_when_the_output_directory_was_created_in_a_directory_the_stamp_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_stamp import write_python_project
+
+    monkeypatch.chdir(tmp_path)
+    models = write_python_project(tmp_path)  # the package root is tmp_path itself
+    out = "generated/notes_gen"  # neither directory exists before the first write
+    assert _generate(str(models.relative_to(tmp_path)), "-o", out).exit_code == 0
+    assert "# persist-tool dir .." in (tmp_path / out / "__init__.py").read_text("utf-8")
+    RenderSpy(monkeypatch, forbid=True)
+    result = _generate(str(models.relative_to(tmp_path)), "-o", out, "--check")
+    assert result.exit_code == 0, result.output

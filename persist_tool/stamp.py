@@ -3,7 +3,7 @@
 ``generate entity`` writes, right after the header line of the package's ``__init__.py``::
 
     # persist-tool input <sha256 over everything the output depends on>
-    # persist-tool output <sha256 over the generated files, stamp lines left out>
+    # persist-tool output <sha256 over each generated file's name and sha256, stamp left out>
     # persist-tool read ../shop/money.py     (a file read besides the sources, one a line)
     # persist-tool dir ../shop               (a directory whose entries decided what was read)
 
@@ -201,13 +201,9 @@ def make_stamp(
         # check will find them.
         new = {(os.path.basename(c), "d") for c in created if os.path.dirname(c) == directory}
         dirs[relative] = _listing_digest(tuple(sorted(set(listing) | new)))
-    texts = [
-        (f.path, (strip_stamp(f.text) if f.path == INIT_FILE else f.text).encode("utf-8"))
-        for f in files
-    ]
     return Stamp(
         _input_digest(inputs, sources, extra, dirs),
-        _output_digest(texts),
+        _output_digest(_file_digests(files)),
         tuple(sorted(extra)),
         tuple(sorted(dirs)),
     )
@@ -302,16 +298,25 @@ def _input_digest(
     return sha256_hex(text.encode("ascii"))
 
 
-def _output_digest(files: Iterable[tuple[str, bytes]]) -> str:
-    digest = hashlib.sha256()
-    for name, data in sorted(files):
-        digest.update(f"{name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
-        digest.update(data)
-    return digest.hexdigest()
+def _output_digest(digests: Iterable[tuple[str, str]]) -> str:
+    """Digest the generated files from each one's name and sha256."""
+    text = "".join(f"{name}\0{digest}\n" for name, digest in sorted(digests))
+    return sha256_hex(text.encode("utf-8", "surrogateescape"))
 
 
-def _generated_on_disk(out_dir: Path) -> list[tuple[str, bytes]] | None:
-    """Return the generated files at the top of ``out_dir``, stamp lines left out."""
+def _file_digests(files: Sequence[OutputFile]) -> list[tuple[str, str]]:
+    """Return each file's name and sha256 as written (``__init__``'s stamp left out)."""
+    return [
+        (f.path, sha256_hex((strip_stamp(f.text) if f.path == INIT_FILE else f.text).encode()))
+        for f in files
+    ]
+
+
+def _generated_on_disk(out_dir: Path) -> list[tuple[str, str]] | None:
+    """Return the name and sha256 of each generated file at the top of ``out_dir``.
+
+    Each file is hashed right after it is read, while its bytes are still in the cache.
+    """
     mark = GENERATED_MARK.encode()
     found = []
     try:
@@ -324,7 +329,7 @@ def _generated_on_disk(out_dir: Path) -> list[tuple[str, bytes]] | None:
                 continue
             if name == INIT_FILE:
                 data = strip_stamp(data.decode("utf-8")).encode("utf-8")
-            found.append((name, data))
+            found.append((name, sha256_hex(data)))
     except (OSError, UnicodeDecodeError):
         return None
     return found

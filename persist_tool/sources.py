@@ -180,10 +180,10 @@ def _load(
 
 
 # --------------------------------------------------------------------------- recording
-# The readers reach the disk only through ``pathlib.Path`` (tests/test_sources.py keeps them
-# to it), so while ``load_schema`` records, those methods note each file read and each
-# directory looked into. The hooks stay in place only while some recording runs and act
-# only for the context that started it.
+# The readers reach the disk only through ``pathlib.Path`` and in the calling thread
+# (tests/test_stamp.py keeps them to it), so while ``load_schema`` records, those methods
+# note each file read and each directory looked into. The hooks stay in place only while
+# some recording runs and act only for the context that started it.
 
 _ACTIVE: ContextVar[_Recorder | None] = ContextVar("persist_tool_source_recorder", default=None)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from persist_tool import ir
+from persist_tool.emit import exact
 from persist_tool.emit import types as ty
 from persist_tool.emit.model import CommandPlan, EntityPlan, EnumPlan, FieldPlan
 from persist_tool.emit.pycode import (
@@ -166,7 +167,7 @@ def uses_field_default(plan: EntityPlan) -> bool:
 
 
 def factory_imports(plan: EntityPlan) -> set[tuple[str, str]]:
-    """Return imports default factories need."""
+    """Return imports the draft's default factories and its payload fast path need."""
     out: set[tuple[str, str]] = set()
     for fp in plan.draft_fields:
         expr = _default_expr(fp, plan) or ""
@@ -174,10 +175,12 @@ def factory_imports(plan: EntityPlan) -> set[tuple[str, str]]:
             out.add(("uuid", "uuid4"))
         if "date.today" in expr:
             out.add(("datetime", "date"))
-    return out
+    return out | exact.imports(_fast_fields(plan) or [])
 
 
-_HELPER_LOCALS = frozenset({"payload", "data", "issues", "cls"})
+# The payload readers' own locals, and the builtins and modules their fast paths call: a
+# field of one of these names gets a local variable with a trailing underscore.
+_HELPER_LOCALS = frozenset({"payload", "data", "issues", "cls", "exact", "type", "len", "math"})
 
 
 def local(fp: FieldPlan) -> str:
@@ -343,8 +346,28 @@ def _dump_value(fp: FieldPlan, expr: str, plan: EntityPlan) -> str:
     return ty.dump_expr(t, expr)
 
 
+def _fast_fields(plan: EntityPlan) -> list[exact.FastField] | None:
+    """Return the draft's fields as its fast path reads them, or ``None`` for a draft that
+    has none (a field type without an inline check, members beyond the named ones, or an
+    entity-wide schema)."""
+    fps = plan.draft_fields
+    if not fps or rest_field(fps) is not None or plan.entity_schema_const is not None:
+        return None
+    out: list[exact.FastField] = []
+    for fp in fps:
+        check = exact.check(fp.field, local(fp))
+        if check is None:
+            return None
+        f = fp.field
+        initial = _default_value_expr(fp, plan)
+        out.append(
+            exact.FastField(fp.key, local(fp), fp.name, f.required, f.nullable, initial, check)
+        )
+    return out
+
+
 def draft_class(plan: EntityPlan) -> str:
-    """Return the ``Draft`` dataclass with its payload reader and writer."""
+    """Return the ``Draft`` dataclass with its payload reader and writer (and fast path)."""
     e = plan.entity
     cls = f"{e.name}Draft"
     body: list[str] = []
@@ -357,7 +380,8 @@ def draft_class(plan: EntityPlan) -> str:
     reader = _payload_reader(
         plan.draft_fields, plan, cls_name="cls", mode="draft", entity_label=e.name
     )
-    return join_lines(
+    fast = _fast_fields(plan)
+    text = join_lines(
         "@dataclass(frozen=True, slots=True, kw_only=True)",
         f"class {cls}:",
         docstring(
@@ -373,8 +397,12 @@ def draft_class(plan: EntityPlan) -> str:
         "    @classmethod",
         f"    def from_payload(cls, payload: object) -> {cls}:",
         '        """Read a draft from JSON; ``ValidationError`` lists every problem."""',
+        *(exact.from_payload_head(cls, plan.var) if fast else []),
         *reader,
     )
+    if fast is None:
+        return text
+    return f"{text}\n\n\n{exact.fast_path(cls, plan.var, plan.const, fast)}"
 
 
 def patch_class(plan: EntityPlan) -> str:

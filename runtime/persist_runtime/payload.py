@@ -8,6 +8,11 @@ placeholder is never used). ``dump_*`` functions give the JSON form back.
 
 Readers accept the JSON form (strings for dates, decimals, UUIDs and base64 bytes) and the
 native Python value, so a payload built in Python or read from a database row validates too.
+
+``exact_*`` functions and ``frozen_builder`` serve the generated fast paths, which check
+plain payloads inline and build the frozen draft without paying for its ``__init__``: an
+``exact_*`` function returns what its reader would for the value's exact JSON form (a
+string), and ``None`` for anything else, which then goes to the reader.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
+from ._build import frozen_builder
 from .errors import Issue, ValidationError
 
 __all__ = [
@@ -35,7 +41,12 @@ __all__ = [
     "dump_decimal",
     "dump_time",
     "dump_uuid",
+    "exact_date",
+    "exact_datetime",
+    "exact_time",
+    "exact_uuid",
     "expect_object",
+    "frozen_builder",
     "nest_error",
     "now",
     "now_utc",
@@ -357,6 +368,18 @@ def read_datetime(value: object, path: str, issues: list[Issue], *, tz: bool = F
     return result
 
 
+def exact_datetime(value: object, *, tz: bool = False) -> datetime | None:
+    """Return ``read_datetime``'s value for a string it accepts, else ``None``."""
+    if type(value) is str:
+        try:
+            result = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if (result.tzinfo is not None) is tz:
+            return result
+    return None
+
+
 def read_date(value: object, path: str, issues: list[Issue]) -> date:
     """Read an ISO 8601 calendar date (``YYYY-MM-DD``)."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -368,6 +391,16 @@ def read_date(value: object, path: str, issues: list[Issue]) -> date:
             pass
     _wrong(issues, path, "an ISO 8601 date", value)
     return date.min
+
+
+def exact_date(value: object) -> date | None:
+    """Return ``read_date``'s value for a string it accepts, else ``None``."""
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return None
 
 
 def read_time(value: object, path: str, issues: list[Issue]) -> time:
@@ -383,6 +416,16 @@ def read_time(value: object, path: str, issues: list[Issue]) -> time:
     return time.min
 
 
+def exact_time(value: object) -> time | None:
+    """Return ``read_time``'s value for a string it accepts, else ``None``."""
+    if type(value) is str:
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            pass
+    return None
+
+
 def read_uuid(value: object, path: str, issues: list[Issue]) -> UUID:
     """Read a UUID from its canonical (or any hex) string form."""
     if isinstance(value, UUID):
@@ -394,6 +437,16 @@ def read_uuid(value: object, path: str, issues: list[Issue]) -> UUID:
             pass
     _wrong(issues, path, "a UUID", value)
     return UUID(int=0)
+
+
+def exact_uuid(value: object) -> UUID | None:
+    """Return ``read_uuid``'s value for a string it accepts, else ``None``."""
+    if type(value) is str:
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    return None
 
 
 def read_bytes(value: object, path: str, issues: list[Issue]) -> bytes:

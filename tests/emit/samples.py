@@ -136,3 +136,79 @@ def account() -> ir.Entity:
             ir.CommandDef("close", (), "Close the account.", payload_version=2),
         ),
     )
+
+
+def booking() -> ir.Entity:
+    """An entity whose draft has the payload fast path: every branch and check it has.
+
+    Required, defaulted and nullable fields (with ``None`` and with another default) of every
+    type the fast path checks inline or parses, bounds of each kind, names that clash with
+    the readers' locals and the builtins they call, a payload key that needs escaping, and
+    names long enough to wrap.
+    """
+    long_name = "seats_held_back_for_the_organisers"
+    fields = (
+        ir.Field("id", "id", ir.IntegerType(), generated=True, immutable=True),
+        ir.Field("title", "title", S(), constraints=ir.Constraints(min_length=1, max_length=40)),
+        ir.Field(
+            "seats",
+            "seats",
+            ir.IntegerType(bits=16),
+            constraints=ir.Constraints(minimum=1, maximum=500),
+        ),
+        ir.Field(
+            "price",
+            "price",
+            ir.FloatType(),
+            constraints=ir.Constraints(exclusive_minimum=0, exclusive_maximum=1e6),
+        ),
+        ir.Field("starts_at", "starts_at", ir.DateTimeType(tz=True)),
+        ir.Field("ends_at", "ends_at", ir.DateTimeType(), nullable=True),
+        ir.Field("day", "day", ir.DateType(), nullable=True),
+        ir.Field("at", "at", ir.TimeType(), nullable=True),
+        ir.Field("ref", "ref", ir.UuidType(), default=ir.Default("factory", "uuid4")),
+        ir.Field("booked_at", "booked_at", ir.DateTimeType(), default=ir.Default("factory", "now")),
+        ir.Field("paid", "paid", ir.BooleanType(), default=ir.Default("literal", False)),
+        ir.Field(
+            "step",
+            "step",
+            ir.IntegerType(bits=32),
+            default=ir.Default("literal", 3),
+            constraints=ir.Constraints(multiple_of=3),
+        ),
+        ir.Field(
+            "note",
+            "note",
+            S(),
+            nullable=True,
+            default=ir.Default("literal", "none yet"),
+            constraints=ir.Constraints(max_length=10),
+        ),
+        ir.Field("len", "len", ir.IntegerType(), nullable=True, default=ir.Default("literal", 7)),
+        ir.Field("data", "data", S(), nullable=True),
+        ir.Field("exact", "exact", ir.IntegerType(), nullable=True),
+        ir.Field("cls", "cls", ir.BooleanType(), default=ir.Default("literal", True)),
+        ir.Field(
+            "odd_key",
+            "odd_key",
+            ir.FloatType(),
+            nullable=True,
+            extra={"json_key": 'a/b~"c"'},
+        ),
+        ir.Field(
+            long_name,
+            long_name,
+            ir.IntegerType(),
+            nullable=True,
+            constraints=ir.Constraints(minimum=-1000, maximum=1000, multiple_of=5),
+        ),
+        ir.Field("math", "math", ir.FloatType(), nullable=True),
+        ir.Field(
+            "type",
+            "type",
+            S(),
+            default=ir.Default("literal", "morning"),
+            constraints=ir.Constraints(min_length=3, max_length=12),
+        ),
+    )
+    return ir.Entity("Booking", "bookings", 1, fields, primary_key=("id",), doc="A seat booked.")

@@ -85,6 +85,7 @@ class Code(str):
 
 _PY_STR: dict[str, str] = {}
 _PY_LITERAL: dict[tuple[str, int, int], str] = {}
+_SHARED_FLATS: dict[int, tuple[object, str, bool]] = {}  # id -> (container, text, has Code)
 _CACHE_LIMIT = 1 << 16  # entries; a cache is emptied when it grows past this
 
 
@@ -122,9 +123,11 @@ class _Literal:
     """One ``py_literal`` rendering: each container's one-line text is made once.
 
     Exploding a container needs the one-line text of every child to decide its layout; the
-    texts are kept by object identity while the value is alive (for this call). Exploded
-    layouts of containers without ``Code`` are kept across calls by their one-line text:
-    that text determines the layout, and bundled JSON sub-schemas repeat across modules.
+    texts are kept by object identity. Values rendered are never modified afterwards (IR
+    values are immutable, emitters build fresh ones), and readers share sub-schemas between
+    entities, so a container's text is also kept across calls, with the container itself so
+    that its identity stays unique. Exploded layouts of containers without ``Code`` are kept
+    across calls by their one-line text, which determines the layout.
     """
 
     __slots__ = ("coded", "flats")
@@ -148,6 +151,12 @@ class _Literal:
         text = self.flats.get(key)
         if text is not None:
             return text
+        shared = _SHARED_FLATS.get(key)
+        if shared is not None and shared[0] is value:
+            if shared[2]:
+                self.coded.add(key)
+            self.flats[key] = shared[1]
+            return shared[1]
         if isinstance(value, Mapping):
             text = "{" + ", ".join(f"{py_str(str(k))}: {self.flat(v)}" for k, v in value.items())
             text += "}"
@@ -161,9 +170,13 @@ class _Literal:
             children = value
         else:
             raise TypeError(f"not a literal value: {value!r}")
-        if any(isinstance(v, Code) or id(v) in self.coded for v in children):
+        coded = any(isinstance(v, Code) or id(v) in self.coded for v in children)
+        if coded:
             self.coded.add(key)
         self.flats[key] = text
+        if len(_SHARED_FLATS) >= _CACHE_LIMIT:
+            _SHARED_FLATS.clear()
+        _SHARED_FLATS[key] = (value, text, coded)
         return text
 
     def layout(self, value: Any, indent_level: int, prefix_len: int) -> str:

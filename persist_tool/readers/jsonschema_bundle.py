@@ -20,6 +20,7 @@ boolean ``exclusiveMinimum``/``exclusiveMaximum`` become numbers, array-form ``i
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from persist_tool.ir import SourceError
@@ -115,6 +116,9 @@ class Bundler:
         self.defs: dict[str, Any] = {}
         self.names: dict[object, str] = {}
         self.refs = 0  # references rewritten so far
+        self.order: list[object] = []  # targets in the order they were named
+        self.position: dict[object, int] = {}
+        self.frames: list[_Frame] = []  # the targets being copied, outermost first
 
     def bundle(self, node: SchemaNode) -> Any:
         """Return ``node`` copied, with the ``$defs`` its references need."""
@@ -242,7 +246,12 @@ class Bundler:
         key: object = target.key if isinstance(target.schema, dict) else ("bool", target.schema)
         name = self.names.get(key)
         if name is not None:
+            self._note_use(key, name)
             return name
+        shared: _Definitions | None = target.workspace.definitions.get(key)
+        if shared is not None and self._fits(shared):
+            self._adopt(shared)
+            return shared.name
         last = target.pointer.rsplit("/", 1)[-1] if target.pointer else "root"
         base = _UNSAFE.sub("_", last.replace("~1", "_").replace("~0", "_")) or "def"
         name = base
@@ -250,10 +259,72 @@ class Bundler:
         while name in self.defs:
             name = f"{base}_{counter}"
             counter += 1
-        self.names[key] = name
-        self.defs[name] = True  # reserved while the target is copied (it may refer to itself)
-        self.defs[name] = self.copy(target)
+        if name != base:
+            for frame in self.frames:  # names that depend on this bundle: not shareable
+                frame.shareable = False
+        # Reserved while the target is copied (it may refer to itself).
+        self._assign(key, name, True)
+        frame = _Frame(self.position[key], shareable=name == base)
+        self.frames.append(frame)
+        try:
+            self.defs[name] = self.copy(target)
+        finally:
+            self.frames.pop()
+        if frame.shareable and isinstance(target.schema, dict):
+            closure = tuple(
+                (k, self.names[k], self.defs[self.names[k]]) for k in self.order[frame.start :]
+            )
+            target.workspace.definitions[key] = _Definitions(
+                name, closure, tuple(frame.external.items())
+            )
         return name
+
+    # Another bundle that reaches the same target gets the same names and copies for it
+    # when none of them is taken yet and the targets named before it have the same names:
+    # copying afresh would then make exactly those entries, so they are shared instead.
+
+    def _assign(self, key: object, name: str, copy: Any) -> None:
+        self.names[key] = name
+        self.position[key] = len(self.order)
+        self.order.append(key)
+        self.defs[name] = copy
+
+    def _note_use(self, key: object, name: str) -> None:
+        """Record, for each target being copied, a reference to a target named before it."""
+        for frame in self.frames:
+            if self.position[key] < frame.start:
+                frame.external[key] = name
+
+    def _fits(self, shared: _Definitions) -> bool:
+        return all(
+            k not in self.names and n not in self.defs for k, n, _ in shared.closure
+        ) and all(self.names.get(k) == n for k, n in shared.external)
+
+    def _adopt(self, shared: _Definitions) -> None:
+        for key, name, copy in shared.closure:
+            self._assign(key, name, copy)
+        for key, name in shared.external:
+            self._note_use(key, name)
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A reference target being copied: where its entries start, what else it refers to."""
+
+    start: int
+    external: dict[object, str] = field(default_factory=dict)
+    shareable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Definitions:
+    """The ``$defs`` entries that naming one target added to a bundle, in order."""
+
+    name: str
+    closure: tuple[tuple[object, str, Any], ...]
+    """(target key, name, copy) of the target and of what it refers to that was new."""
+    external: tuple[tuple[object, str], ...]
+    """Targets named before it that it refers to, with their names."""
 
 
 def _as_object(schema: Any) -> dict[str, Any]:

@@ -136,6 +136,9 @@ class Workspace:
         self.copies: dict[int, Any] = {}
         """Bundled copies of reference-free sub-schemas, by the identity of the original
         (``Bundler.copy``): the same definition is reached from many entities' fields."""
+        self.definitions: dict[object, Any] = {}
+        """What bundling each reference target added to a bundle (``Bundler._name_for``),
+        for other bundles that reach the same target."""
         data, index = parse_json(text, display)
         if not isinstance(data, dict):
             kind = "a boolean schema" if isinstance(data, bool) else f"a JSON {_kind(data)}"

@@ -241,12 +241,15 @@ def fast_path(cls: str, var: str, const: str, fields: Sequence[FastField]) -> st
             lines += [f"    elif {key} in data:", f"        {f.local} = None"]
         lines += ["    else:", assign(f.local, f.initial, 2)]
     lines.append(call(f"return {build}", [f"{f.attr}={f.local}" for f in fields], 1))
-    known = py_literal(sorted(f.key for f in fields), 1)
+    known = sorted(f.key for f in fields)
+    key_set = f"{keys}: Final = frozenset({py_literal(known)})"
+    if len(key_set) > LINE_LENGTH:
+        key_set = f"{keys}: Final = frozenset(\n    {py_literal(known, 1)}\n)"
     constants = join_lines(
         "# Drafts read from plain payloads are built without the frozen dataclass's __init__,",
         "# which sets every field through object.__setattr__ and costs as much as the checks.",
         assign(f"{build}: Final", f"_p.frozen_builder({cls})", 0),
-        call(f"{keys}: Final = frozenset", [known], 0),
+        key_set,
     )
     text = join_lines(
         f"def {function}(data: dict[str, Any]) -> {cls} | None:",

@@ -331,7 +331,7 @@ _BOOKING_DRAFT_KEYS: Final = frozenset(
         "step",
         "title",
         "type",
-    ],
+    ]
 )
 
 

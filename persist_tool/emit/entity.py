@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class GeneratedFile:
 
 
 _RUFF_LINE_LENGTH = 100
+_LONG_LINE = re.compile(f"^.{{{LINE_LENGTH + 1},}}$", re.MULTILINE)
 
 
 def header(source: str, source_hash: str) -> str:
@@ -232,6 +234,8 @@ def _ensure_black_stable(text: str) -> str:
     (very long names or literals), where black's own choices are hard to predict; only
     those files pay for black.
     """
+    if _LONG_LINE.search(text) is None:
+        return text
     # A whole-line comment (the header with a long source path) is never re-laid by black;
     # only other long lines need the tokenizer's closer look, which costs as much as the
     # rest of rendering.

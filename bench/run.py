@@ -43,9 +43,6 @@ PEERS = (
     "pydantic>=2",
     "msgspec",
     "pyinstrument",
-    # The JSON Schema reader resolves $ref with it (a product dependency that pyproject.toml
-    # does not declare yet).
-    "referencing",
 )
 FIGURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
 

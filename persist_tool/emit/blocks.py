@@ -116,13 +116,8 @@ def _annotated(name: str, annotation: str, default: str | None) -> str:
     """Return a class-level ``name: annotation = default`` line, split as black would."""
     if default is None:
         return f"    {name}: {annotation}"
-    prefix = "field(default_factory="
-    if default.startswith(prefix):
-        return call(
-            f"{name}: {annotation} = field",
-            ["default_factory=" + default[len(prefix) : -1]],
-            1,
-        )
+    if default.startswith("field("):
+        return call(f"{name}: {annotation} = field", [default[len("field(") : -1]], 1)
     return assign(f"{name}: {annotation}", default, 1)
 
 
@@ -143,8 +138,22 @@ def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
         if isinstance(d.value, (dict, list)):
             literal = py_literal(d.value)
             return f"field(default_factory=lambda: {literal})"
-        return ty.literal_default(f, plan.names)
+        expr = ty.literal_default(f, plan.names)
+        # A value built by a call (a date, a UUID, an enum by value) goes through field():
+        # it is made once either way, and ruff (RUF009) asks for it to be spelled so.
+        called = expr.startswith(_CALLED_DEFAULTS) or (
+            isinstance(f.type, ir.EnumType) and expr.endswith(")")
+        )
+        return f"field(default={expr})" if called else expr
     return "None" if f.nullable else None
+
+
+_CALLED_DEFAULTS = (
+    "date.fromisoformat(",
+    "datetime.fromisoformat(",
+    "time.fromisoformat(",
+    "UUID(",
+)
 
 
 def _tz(f: ir.Field) -> bool:
@@ -282,6 +291,8 @@ def _default_value_expr(fp: FieldPlan, plan: EntityPlan) -> str:
     if expr.startswith("field(default_factory="):
         inner = expr[len("field(default_factory=") : -1]
         return inner[len("lambda: ") :] if inner.startswith("lambda: ") else f"{inner}()"
+    if expr.startswith("field(default="):
+        return expr[len("field(default=") : -1]
     return expr
 
 

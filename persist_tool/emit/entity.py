@@ -123,16 +123,24 @@ def _module_needs(plan: EntityPlan, text: str) -> set[tuple[str, str]]:
     if any(c.kind == "user" for c in plan.commands):
         needs.add(("copy", ""))
     # Literal defaults may name date/datetime/time/Decimal/UUID constructors.
+    for pattern, imp in _LITERAL_IMPORTS:
+        if pattern.search(text):
+            needs.add(imp)
+    return needs
+
+
+# A name at the start of an expression, not the tail of another (``datetime.fromisoformat``
+# must not count as ``time.fromisoformat``).
+_LITERAL_IMPORTS = tuple(
+    (re.compile(r"(?<![\w.])" + re.escape(token)), imp)
     for token, imp in (
         ("Decimal(", ("decimal", "Decimal")),
         ("date.fromisoformat(", ("datetime", "date")),
         ("datetime.fromisoformat(", ("datetime", "datetime")),
         ("time.fromisoformat(", ("datetime", "time")),
         ("UUID(", ("uuid", "UUID")),
-    ):
-        if token in text:
-            needs.add(imp)
-    return needs
+    )
+)
 
 
 def render_entity_module(

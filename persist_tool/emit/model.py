@@ -7,6 +7,7 @@ the defaults. The block builders and templates only read the plan.
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 
 from persist_tool import ir, naming
@@ -182,6 +183,12 @@ def _enum_plan(class_name: str, t: ir.EnumType, owner: str) -> EnumPlan:
     return EnumPlan(class_name, base, tuple(members), f"Values of ``{owner}``.")
 
 
+def _module_name(entity_name: str) -> str:
+    """Return the entity's module name: snake case, never a keyword (``Def`` -> ``def_``)."""
+    name = naming.snake_case(entity_name) or "entity"
+    return name + "_" if keyword.iskeyword(name) else name
+
+
 def plan_entity(entity: ir.Entity) -> EntityPlan:
     """Decide the names and field groupings of an entity's module."""
     var = naming.snake_case(entity.name) or "entity"
@@ -225,7 +232,7 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
     draft_param = "draft" if all(f.name != "draft" for f in generated) else "draft_"
     return EntityPlan(
         entity=entity,
-        module=naming.snake_case(entity.name) or "entity",
+        module=_module_name(entity.name),
         var=var,
         const=const,
         fields=fields,

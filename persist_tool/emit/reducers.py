@@ -9,6 +9,7 @@ from persist_tool.emit import types as ty
 from persist_tool.emit.blocks import schema_constant_names
 from persist_tool.emit.model import EntityPlan, FieldPlan
 from persist_tool.emit.pycode import (
+    LINE_LENGTH,
     Code,
     call,
     docstring,
@@ -231,13 +232,17 @@ def commands_constant(plan: EntityPlan) -> list[str]:
     """Return the command union, the name table and ``<CONST>_COMMANDS``."""
     e = plan.entity
     union_items = [c.class_name for c in plan.commands]
-    union = f"{e.name}Command: TypeAlias = " + " | ".join(union_items)
-    if len(union) > 88:
+    joined = " | ".join(union_items)
+    union = f"{e.name}Command: TypeAlias = {joined}"
+    if len(union) > LINE_LENGTH:
+        # black wraps the right-hand side in parentheses, one line inside when it fits
+        # there, else one operand a line.
+        if 4 + len(joined) <= LINE_LENGTH:
+            inner = [joined]
+        else:
+            inner = [union_items[0], *(f"| {u}" for u in union_items[1:])]
         union = join_lines(
-            f"{e.name}Command: TypeAlias = (",
-            "    " + union_items[0],
-            *[f"    | {u}" for u in union_items[1:]],
-            ")",
+            f"{e.name}Command: TypeAlias = (", *[f"    {line}" for line in inner], ")"
         )
     # A comprehension over one class a line: black leaves long ``Cls.name: Cls`` entries
     # alone, but they would not fit the line.

@@ -275,7 +275,10 @@ def read_float(
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         _wrong(issues, path, "a number", value)
         return 0.0
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an integer beyond the float range
+        result = math.inf
     if not math.isfinite(result):
         _problem(issues, path, f"expected a finite number, got {value}")
         return 0.0

@@ -8,7 +8,8 @@ transpiled. The package is split by concern:
 * ``types``: the column type table (IR type kind x dialect);
 * ``constraints``: CHECK conditions and DEFAULT values;
 * ``model``: keys, foreign keys and identity fields read from the IR;
-* ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements and schema ordering;
+* ``ddl``: CREATE TABLE / CREATE INDEX / COMMENT statements of one entity;
+* ``order``: table order for a whole schema, and its statements in that order;
 * ``migrate``: the statements of one migration step, per change and dialect;
 * ``values``: type conversions and backfill values for migrated rows;
 * ``alter``: ALTER TABLE statements and constraints compared before/after a change;
@@ -25,10 +26,7 @@ from persist_tool.sql.ddl import (
     create_indexes,
     create_table,
     ddl,
-    ddl_order,
-    deferred_foreign_keys,
     identity_notes,
-    schema_ddl,
     select_statement,
 )
 from persist_tool.sql.dialects import DIALECTS, check_dialect, needs_quotes, quote
@@ -40,6 +38,7 @@ from persist_tool.sql.migrate import (
     step_statements,
 )
 from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field
+from persist_tool.sql.order import ddl_order, deferred_foreign_keys, schema_ddl
 from persist_tool.sql.types import ColumnType, column_type, plan_types, sql_type_map, type_notes
 
 __all__ = [

@@ -2,8 +2,9 @@
 
 Rendering one module per entity is pure Python and independent per entity, so a large
 schema renders on every core. Workers are forked: they inherit the items and the function
-without pickling them, and send back only results. Where fork is unavailable, for small
-inputs, or with ``PERSIST_TOOL_JOBS=1``, the map runs in this process.
+without pickling them, and send back only results (the calling process waits meanwhile).
+Where fork is unavailable, for small inputs, or with ``PERSIST_TOOL_JOBS=1``, the map runs
+in this process.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Generic, TypeVar
 
 __all__ = ["MIN_ITEMS", "default_jobs", "fork_map"]
@@ -23,6 +24,8 @@ MIN_ITEMS = 64
 """Below this many items, starting workers costs more than it saves."""
 
 JOBS_VARIABLE = "PERSIST_TOOL_JOBS"
+
+_CHUNKS_PER_JOB = 4  # enough for a progress bar to move, few enough to cost nothing
 
 
 def default_jobs() -> int:
@@ -72,9 +75,9 @@ def fork_map(
 ) -> list[R]:
     """Return ``[fn(item) for item in items]``, computed in up to ``jobs`` processes.
 
-    The calling process takes a share itself. An exception is raised as the serial loop
-    would raise it: the one of the first failing item. ``done(index)`` is called in this
-    process as results arrive (for progress display).
+    An exception is raised as the serial loop would raise it: the one of the first failing
+    item. ``done(index)`` is called in this process as results arrive (for a progress bar):
+    the items go out in chunks, several per worker, so it advances while work goes on.
     """
     global _task
     jobs = default_jobs() if jobs is None else jobs
@@ -86,26 +89,24 @@ def fork_map(
             if done is not None:
                 done(index)
         return results
-    # Interleaved shares balance the work when items grow in size along the sequence.
-    shares = [range(start, len(items), jobs) for start in range(jobs)]
-    task = _Task(fn, items)
-    _task = task
+    size = -(-len(items) // (jobs * _CHUNKS_PER_JOB))
+    chunks = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _task = _Task(fn, items)
     outcomes: list[tuple[int, bool, Any]] = []
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
-            futures = [pool.submit(_run_inherited, share) for share in shares[1:]]
-            own = task.run(shares[0])
-            outcomes.extend(own)
-            for future in futures:
-                outcomes.extend(future.result())
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for future in as_completed([pool.submit(_run_inherited, chunk) for chunk in chunks]):
+                chunk_outcomes = future.result()
+                outcomes.extend(chunk_outcomes)
+                if done is not None:
+                    for index, ok, _value in chunk_outcomes:
+                        if ok:
+                            done(index)
     finally:
         _task = None
     outcomes.sort(key=lambda outcome: outcome[0])
     failures = [outcome for outcome in outcomes if not outcome[1]]
     if failures:
         raise failures[0][2]
-    if done is not None:
-        for index, _ok, _value in outcomes:
-            done(index)
     return [value for _index, _ok, value in outcomes]

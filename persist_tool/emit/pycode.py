@@ -87,6 +87,7 @@ _PY_STR: dict[str, str] = {}
 _PY_LITERAL: dict[tuple[str, int, int], str] = {}
 _SHARED_FLATS: dict[int, tuple[object, str, bool]] = {}  # id -> (container, text, has Code)
 _CACHE_LIMIT = 1 << 16  # entries; a cache is emptied when it grows past this
+_SHARED_LAYOUT_MAX = 4096  # characters of one-line text, for exploded layouts kept
 
 
 def py_str(text: str) -> str:
@@ -187,7 +188,8 @@ class _Literal:
             return split_string(value, indent_level)
         if fits or not isinstance(value, (dict, list, tuple)) or not value:
             return flat
-        shared = id(value) not in self.coded
+        # Long texts are one module's own (a whole bundle): not worth keeping.
+        shared = id(value) not in self.coded and len(flat) <= _SHARED_LAYOUT_MAX
         key = (flat, indent_level, prefix_len)
         if shared and key in _PY_LITERAL:
             return _PY_LITERAL[key]

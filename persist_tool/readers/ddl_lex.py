@@ -90,14 +90,12 @@ class Token:
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+# The rest of a word: letters and digits (``\w`` is ``str.isalnum()`` or ``_``), ``$``, ``@``.
+_WORD_REST = re.compile(r"[\w$@]*")
 
 
 def _is_word_start(ch: str) -> bool:
     return ch.isalpha() or ch in "_@"
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch in "_$@"
 
 
 class _Lexer:
@@ -142,11 +140,7 @@ class _Lexer:
         elif ch == "[" and self.rules.bracket_identifiers:
             end = self._quoted(pos, "]", False, "bracketed identifier")
             kind = "qident"
-        elif (
-            ch == "$"
-            and self.rules.dollar_quotes
-            and (tag := _DOLLAR_TAG.match(text, pos))
-        ):
+        elif ch == "$" and self.rules.dollar_quotes and (tag := _DOLLAR_TAG.match(text, pos)):
             closing = text.find(tag.group(0), tag.end())
             if closing < 0:
                 raise LexError(
@@ -156,16 +150,13 @@ class _Lexer:
                 )
             end = closing + len(tag.group(0))
             kind = "string"
-        elif ch.isdigit() or (
-            ch == "." and pos + 1 < len(text) and text[pos + 1].isdigit()
-        ):
+        elif ch.isdigit() or (ch == "." and pos + 1 < len(text) and text[pos + 1].isdigit()):
             match = _NUMBER.match(text, pos)
             end = match.end() if match else pos + 1
             kind = "number"
         elif _is_word_start(ch):
-            end = pos + 1
-            while end < len(text) and _is_word_char(text[end]):
-                end += 1
+            rest = _WORD_REST.match(text, pos + 1)
+            end = rest.end() if rest else pos + 1  # the pattern also matches nothing
             kind = "word"
         else:
             end = pos + 2 if text.startswith("::", pos) else pos + 1
@@ -209,9 +200,7 @@ class _Lexer:
         raise LexError(pos, f"unterminated {what}", f"close it with {close}")
 
 
-def lex(
-    text: str, rules: LexRules, start: int = 0, end: int | None = None
-) -> list[Token]:
+def lex(text: str, rules: LexRules, start: int = 0, end: int | None = None) -> list[Token]:
     """Return every token of ``text[start:end]`` (offsets stay those of ``text``)."""
     lexer = _Lexer(text if end is None else text[:end], rules)
     lexer.pos = start
@@ -244,9 +233,7 @@ class Statement:
 
 
 _LINE_GO = re.compile(r"[ \t]*GO(?:[ \t]+\d+)?[ \t]*;?[ \t]*(?=\r?\n|$)", re.IGNORECASE)
-_LINE_DELIMITER = re.compile(
-    r"[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?=\r?\n|$)", re.IGNORECASE
-)
+_LINE_DELIMITER = re.compile(r"[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?=\r?\n|$)", re.IGNORECASE)
 _LINE_SLASH = re.compile(r"[ \t]*/[ \t]*(?=\r?\n|$)")
 _LINE_META = re.compile(r"[ \t]*\\[^\n]*")
 
@@ -327,9 +314,7 @@ class _Splitter:
             len(self.text[line_start:end]) - len(self.text[line_start:end].lstrip())
         )
         token = Token("word", self.text[start:end].rstrip(), start, end)
-        self.statements.append(
-            Statement(start, end, [token], self.pending_comments, "directive")
-        )
+        self.statements.append(Statement(start, end, [token], self.pending_comments, "directive"))
         self.pending_comments = []
         self.lexer.pos = end
 
@@ -353,9 +338,7 @@ class _Splitter:
             return
         word = token.upper
         if word in ("BEGIN", "CASE"):
-            if not (
-                word == "BEGIN" and len(self.words) == 1 and self._transaction_begin()
-            ):
+            if not (word == "BEGIN" and len(self.words) == 1 and self._transaction_begin()):
                 self.blocks.append(token)
         elif word == "END":
             following = self._peek_word()
@@ -425,9 +408,7 @@ class _Splitter:
         elif at_eof and any(t.kind == "comment" for t in self.pending_comments):
             # Comments after the last statement: kept so that a misplaced header is seen.
             end = len(self.text)
-            self.statements.append(
-                Statement(end, end, [], self.pending_comments, "trailer")
-            )
+            self.statements.append(Statement(end, end, [], self.pending_comments, "trailer"))
             self.pending_comments = []
         self._reset()
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 __all__ = ["MIN_ITEMS", "default_jobs", "fork_map"]
@@ -75,20 +77,40 @@ def fork_map(
 ) -> list[R]:
     """Return ``[fn(item) for item in items]``, computed in up to ``jobs`` processes.
 
-    An exception is raised as the serial loop would raise it: the one of the first failing
-    item. ``done(index)`` is called in this process as results arrive (for a progress bar):
-    the items go out in chunks, several per worker, so it advances while work goes on.
+    ``jobs`` defaults to ``default_jobs()``, or to 1 while other threads run. An exception
+    is raised as the serial loop would raise it: the one of the first failing item. If a
+    worker dies, the work is done again in this process. ``done(index)`` is called in this
+    process as results arrive (for a progress bar): the items go out in chunks, several per
+    worker, so it advances while work goes on.
     """
-    global _task
-    jobs = default_jobs() if jobs is None else jobs
+    if jobs is None:
+        # A fork copies the locks other threads hold at that moment, never to be released
+        # in the child: a process running other threads renders in itself.
+        jobs = default_jobs() if threading.active_count() == 1 else 1
     jobs = min(jobs, max(1, len(items) // (MIN_ITEMS // 2)))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        results: list[R] = []
-        for index, item in enumerate(items):
-            results.append(fn(item))
-            if done is not None:
-                done(index)
-        return results
+    reported: set[int] = set()
+
+    def report(index: int) -> None:
+        if done is not None and index not in reported:
+            reported.add(index)
+            done(index)
+
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            return _fork_map(fn, items, jobs, report)
+        except BrokenProcessPool:
+            pass  # a worker died (killed, out of memory): do the work here instead
+    results: list[R] = []
+    for index, item in enumerate(items):
+        results.append(fn(item))
+        report(index)
+    return results
+
+
+def _fork_map(
+    fn: Callable[[T], R], items: Sequence[T], jobs: int, report: Callable[[int], None]
+) -> list[R]:
+    global _task
     size = -(-len(items) // (jobs * _CHUNKS_PER_JOB))
     chunks = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _task = _Task(fn, items)
@@ -99,10 +121,9 @@ def fork_map(
             for future in as_completed([pool.submit(_run_inherited, chunk) for chunk in chunks]):
                 chunk_outcomes = future.result()
                 outcomes.extend(chunk_outcomes)
-                if done is not None:
-                    for index, ok, _value in chunk_outcomes:
-                        if ok:
-                            done(index)
+                for index, ok, _value in chunk_outcomes:
+                    if ok:
+                        report(index)
     finally:
         _task = None
     outcomes.sort(key=lambda outcome: outcome[0])

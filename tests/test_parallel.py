@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 
 import pytest
 
@@ -57,3 +58,34 @@ def test_source_errors_survive_pickling_between_processes() -> None:
     error = ir.SourceError(ir.Location("a.sql", 3, 7), "no table", "add one")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.location, copy.message, copy.hint) == (error.location, "no table", "add one")
+
+
+_PARENT = os.getpid()
+
+
+def _die_in_a_worker(n: int) -> int:
+    if os.getpid() != _PARENT:
+        os._exit(3)  # a worker killed mid-way, as the OOM killer would
+    return n + 1
+
+
+def test_a_dead_worker_means_the_work_is_done_here_instead() -> None:
+    seen: list[int] = []
+    items = list(range(3 * MIN_ITEMS))
+    assert fork_map(_die_in_a_worker, items, jobs=2, done=seen.append) == [n + 1 for n in items]
+    assert sorted(seen) == items
+
+
+def test_a_process_running_other_threads_renders_in_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PERSIST_TOOL_JOBS", "2")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        results = fork_map(_square_with_pid, list(range(4 * MIN_ITEMS)))
+    finally:
+        stop.set()
+        other.join()
+    assert {pid for _value, pid in results} == {os.getpid()}

@@ -345,6 +345,7 @@ def _layout(head: str, items: Sequence[str], tail: str = "") -> str:
 # rendered once per process. IR values are immutable, and a key holds everything of the
 # field that column definitions and checks read (``_field_key``).
 _PART_SQL: dict[tuple[object, ...], str] = {}
+_PART_SQL_LIMIT = 1 << 14
 
 # What of a field type reaches the DDL beyond its column type: not the JSON Schema of a JSON
 # or object field, nor the Python name of an enumeration (its values make the CHECK).
@@ -376,6 +377,8 @@ def _part_sql(key: tuple[object, ...], build: Callable[[], exp.Expr | None]) -> 
     if text is None:
         node = build()
         text = "" if node is None else render(node, str(key[0]))
+        if len(_PART_SQL) >= _PART_SQL_LIMIT:  # a long-lived process meets many schemas
+            _PART_SQL.clear()
         _PART_SQL[key] = text
     return text
 

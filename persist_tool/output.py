@@ -156,10 +156,16 @@ def compare(out_dir: Path, files: Sequence[OutputFile], *, label: str = "") -> W
     return WriteResult(tuple(changed), tuple(removed), "".join(chunks))
 
 
+def _changed(out_dir: Path, files: Sequence[OutputFile]) -> tuple[str, ...]:
+    """Return the paths of the files whose bytes would change (stamp included)."""
+    return tuple(f.path for f in files if _read(out_dir / f.path) != f.text)
+
+
 def _changes(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
-    """Return the files whose bytes would change (stamp included) and the stale ones; no diff."""
-    changed = tuple(f.path for f in files if _read(out_dir / f.path) != f.text)
-    return WriteResult(changed, tuple(_stale_generated(out_dir, _top_level(files))))
+    """Return the files whose bytes would change and the stale ones; no diff."""
+    return WriteResult(
+        _changed(out_dir, files), tuple(_stale_generated(out_dir, _top_level(files)))
+    )
 
 
 def write_tree(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
@@ -186,7 +192,7 @@ def write_tree(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
 
 def write_files(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
     """Write each changed file atomically, leaving other files in ``out_dir`` alone."""
-    changed = tuple(f.path for f in files if _read(out_dir / f.path) != f.text)
+    changed = _changed(out_dir, files)
     for f in files:
         if f.path in changed:
             atomic_write(out_dir / f.path, f.text)

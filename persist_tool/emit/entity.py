@@ -250,16 +250,12 @@ def _ensure_black_stable(text: str) -> str:
     (very long names or literals), where black's own choices are hard to predict; only
     those files pay for black.
     """
-    if not any(
-        not line.lstrip().startswith("#") for line in text.split("\n") if len(line) > LINE_LENGTH
-    ):
-        return text
     # A whole-line comment (the header with a long source path) is never re-laid by black;
     # only other long lines need the tokenizer's closer look, which costs as much as the
-    # rest of rendering.
+    # rest of rendering. (Lines are numbered as the tokenizer counts them: at "\n".)
     long_lines = {
         number
-        for number, line in enumerate(text.splitlines(), 1)
+        for number, line in enumerate(text.split("\n"), 1)
         if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")
     }
     if not long_lines or long_lines <= _unformatted_lines(text):

@@ -139,21 +139,10 @@ def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
             literal = py_literal(d.value)
             return f"field(default_factory=lambda: {literal})"
         expr = ty.literal_default(f, plan.names)
-        # A value built by a call (a date, a UUID, an enum by value) goes through field():
-        # it is made once either way, and ruff (RUF009) asks for it to be spelled so.
-        called = expr.startswith(_CALLED_DEFAULTS) or (
-            isinstance(f.type, ir.EnumType) and expr.endswith(")")
-        )
-        return f"field(default={expr})" if called else expr
+        # A value built by a call goes through field(): it is made once either way, and
+        # ruff (RUF009) asks for it to be spelled so.
+        return f"field(default={expr})" if isinstance(expr, ty.BuiltValue) else expr
     return "None" if f.nullable else None
-
-
-_CALLED_DEFAULTS = (
-    "date.fromisoformat(",
-    "datetime.fromisoformat(",
-    "time.fromisoformat(",
-    "UUID(",
-)
 
 
 def _tz(f: ir.Field) -> bool:

@@ -15,6 +15,7 @@ from persist_tool import ir
 from persist_tool.emit.pycode import py_literal, py_str
 
 __all__ = [
+    "BuiltValue",
     "TypeNames",
     "annotation",
     "dump_expr",
@@ -391,8 +392,19 @@ def imports_for(t: ir.FieldType, names: TypeNames) -> set[tuple[str, str]]:
     return out
 
 
+class BuiltValue(str):
+    """A literal default built by a call (``date.fromisoformat(...)``, a UUID, an enum by value).
+
+    ruff (RUF009) wants such a dataclass default spelled ``field(default=...)``; ``Decimal``
+    is a call it knows to build an immutable value, so a decimal stays a plain ``str``.
+    """
+
+    __slots__ = ()
+
+
 def literal_default(f: ir.Field, names: TypeNames) -> str:
-    """Return a Python expression for a literal default of field ``f``."""
+    """Return a Python expression for a literal default of field ``f`` (a ``BuiltValue``
+    when a call builds it)."""
     assert f.default is not None
     value = f.default.value
     return _literal_for(f.type, value, names)
@@ -410,22 +422,22 @@ def _(t: ir.DecimalType, value: Any, names: TypeNames) -> str:
 
 @_literal_for.register
 def _(t: ir.DateType, value: Any, names: TypeNames) -> str:
-    return f"date.fromisoformat({py_str(str(value))})"
+    return BuiltValue(f"date.fromisoformat({py_str(str(value))})")
 
 
 @_literal_for.register
 def _(t: ir.DateTimeType, value: Any, names: TypeNames) -> str:
-    return f"datetime.fromisoformat({py_str(str(value))})"
+    return BuiltValue(f"datetime.fromisoformat({py_str(str(value))})")
 
 
 @_literal_for.register
 def _(t: ir.TimeType, value: Any, names: TypeNames) -> str:
-    return f"time.fromisoformat({py_str(str(value))})"
+    return BuiltValue(f"time.fromisoformat({py_str(str(value))})")
 
 
 @_literal_for.register
 def _(t: ir.UuidType, value: Any, names: TypeNames) -> str:
-    return f"UUID({py_str(str(value))})"
+    return BuiltValue(f"UUID({py_str(str(value))})")
 
 
 @_literal_for.register
@@ -439,5 +451,5 @@ def _(t: ir.EnumType, value: Any, names: TypeNames) -> str:
         return py_literal(value)
     member = names.members.get((t.name, value))
     if member is None:
-        return f"{names.enums[t.name]}({py_literal(value)})"
+        return BuiltValue(f"{names.enums[t.name]}({py_literal(value)})")
     return member

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from persist_tool import __version__
+
+_GC_YOUNG_THRESHOLD = 100_000
+"""Allocations between young collections (the interpreter's default is 700; see ``main``)."""
 
 # The IR, readers and emitters are imported inside the commands, so ``--help`` and usage
 # errors start without them (the IR's dataclasses alone cost a sixth of start-up).
@@ -357,6 +361,11 @@ def api_version(
 
 def main() -> None:
     """Run the command line."""
+    # A command builds many long-lived objects (a schema's IR, rendered text) and frees
+    # little: at the default threshold the cyclic collector runs every 700 allocations and
+    # walks them again and again, about 7% of generating 500 entities. Rarer young
+    # collections cost a few MB of memory at most.
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, 50, 100)
     app()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import threading
@@ -20,7 +21,24 @@ def test_results_match_the_serial_loop_in_order_and_use_other_processes() -> Non
     items = list(range(4 * MIN_ITEMS))
     results = fork_map(_square_with_pid, items, jobs=2)
     assert [value for value, _pid in results] == [n * n for n in items]
-    assert len({pid for _value, pid in results}) == 2
+    # The first item warms this process up (imports, caches) before the workers fork.
+    assert results[0][1] == os.getpid()
+    workers = {pid for _value, pid in results[1:]}
+    assert len(workers) == 2 and os.getpid() not in workers
+
+
+def test_workers_inherit_what_the_first_item_loaded_and_the_collector_is_thawed() -> None:
+    loaded: list[int] = []
+
+    def load_once(n: int) -> int:
+        if not loaded:
+            loaded.append(os.getpid())
+        return loaded[0]
+
+    frozen_before = gc.get_freeze_count()
+    results = fork_map(load_once, list(range(4 * MIN_ITEMS)), jobs=2)
+    assert set(results) == {os.getpid()}
+    assert gc.get_freeze_count() == frozen_before
 
 
 def _fail_at(n: int) -> int:

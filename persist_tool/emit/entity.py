@@ -253,9 +253,12 @@ def _ensure_black_stable(text: str) -> str:
     # A whole-line comment (the header with a long source path) is never re-laid by black;
     # only other long lines need the tokenizer's closer look, which costs as much as the
     # rest of rendering. (Lines are numbered as the tokenizer counts them: at "\n".)
+    lines = text.split("\n")
+    if max(map(len, lines)) <= LINE_LENGTH:  # the common case, decided in C
+        return text
     long_lines = {
         number
-        for number, line in enumerate(text.split("\n"), 1)
+        for number, line in enumerate(lines, 1)
         if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")
     }
     if not long_lines or long_lines <= _unformatted_lines(text):

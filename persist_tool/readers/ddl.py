@@ -44,22 +44,14 @@ import sqlglot
 
 from persist_tool import ir, naming
 from persist_tool.readers.base import Diagnostic, ReadOptions, ReadResult
-from persist_tool.readers.ddl_lex import (
-    LexError,
-    LexRules,
-    lex,
-    rules_for,
-    split_statements,
-)
+from persist_tool.readers.ddl_dialects import DIALECTS, detect_dialects
+from persist_tool.readers.ddl_lex import LexError, rules_for, split_statements
 from persist_tool.readers.ddl_parse import ParseProblem
 from persist_tool.readers.ddl_source import Source
 from persist_tool.readers.ddl_statements import DialectReading
 from persist_tool.readers.ddl_table import DdlProblem, TableDraft
 
 __all__ = ["DIALECTS", "detect_dialects", "read"]
-
-DIALECTS: tuple[str, ...] = ("sqlite", "postgres", "mysql", "tsql", "oracle")
-"""Dialects tried, in this order when the text shows no marks of any."""
 
 _ALIASES: dict[str, str] = {
     "postgresql": "postgres",
@@ -72,46 +64,6 @@ _ALIASES: dict[str, str] = {
     "db2": "postgres",
 }
 """Common names for dialects -> sqlglot's names (DB2 DDL reads as standard SQL)."""
-
-# fmt: off
-_MARKS: dict[str, tuple[str, ...]] = {
-    "mysql": (
-        r"`", r"\bAUTO_INCREMENT\b", r"\bENGINE\s*=", r"\bUNSIGNED\b", r"^\s*DELIMITER\s",
-        r"\bCHARSET\b", r"\bON\s+UPDATE\s+CURRENT_TIMESTAMP\b", r"\bTINYINT\b", r"\bENUM\s*\(",
-    ),
-    "postgres": (
-        r"::", r"\b(BIG|SMALL)?SERIAL\b", r"\bcharacter\s+varying\b", r"\bnextval\s*\(",
-        r"\$\$", r"\bTIMESTAMPTZ\b", r"\bJSONB\b", r"\bBYTEA\b", r"\bALTER\s+TABLE\s+ONLY\b",
-        r"\bOWNER\s+TO\b", r"^\s*\\", r"\bCREATE\s+EXTENSION\b", r"\w\[\]",
-        r"\bwith(out)?\s+time\s+zone\b", r"\bCREATE\s+DOMAIN\b",
-    ),
-    "tsql": (
-        r"^\s*GO\s*$", r"\[dbo\]", r"\bIDENTITY\s*\(", r"\(\s*MAX\s*\)", r"\bUNIQUEIDENTIFIER\b",
-        r"\b(NON)?CLUSTERED\b", r"\bDATETIME2\b", r"\bDATETIMEOFFSET\b",
-        r"\bNVARCHAR\b.*\bIDENTITY\b",
-    ),
-    "oracle": (
-        r"\bN?VARCHAR2\b", r"\bNUMBER\s*(\(|\b)", r"^\s*CONNECT\s", r"\bSYSDATE\b",
-        r"\bTABLESPACE\b", r"^\s*/\s*$", r"\bNCLOB\b",
-    ),
-    "sqlite": (r"\bAUTOINCREMENT\b", r"\bPRAGMA\b", r"\bWITHOUT\s+ROWID\b", r"\bSTRICT\s*;"),
-}
-# fmt: on
-_COMPILED = {
-    dialect: tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in patterns)
-    for dialect, patterns in _MARKS.items()
-}
-
-
-def detect_dialects(text: str) -> list[str]:
-    """Return the dialects to try, the one whose marks the text shows most first."""
-    try:
-        tokens = lex(text, LexRules())
-        bare = "".join(t.text if t.kind != "comment" else " " for t in tokens)
-    except LexError:
-        bare = text
-    scores = {d: sum(1 for p in _COMPILED[d] if p.search(bare)) for d in DIALECTS}
-    return sorted(DIALECTS, key=lambda d: (-scores[d], DIALECTS.index(d)))
 
 
 def read(text: str, options: ReadOptions) -> ReadResult:

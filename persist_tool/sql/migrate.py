@@ -149,10 +149,12 @@ def _backfill_nulls(
 ) -> str:
     fill = backfill_expression(entity, field, value, types[field.name], d)
     column = column_ref(field, d)
-    update = exp.update(
-        table(entity.table, d),
-        {column.this.copy(): fill},
-        where=exp.Is(this=column, expression=exp.Null()),
+    # Built from nodes, not with ``exp.update``: its SET mapping takes column names as
+    # text, and the compiled sqlglot refuses the quoted identifier this needs.
+    update = exp.Update(
+        this=table(entity.table, d),
+        expressions=[exp.EQ(this=column.this.copy(), expression=fill)],
+        where=exp.Where(this=exp.Is(this=column, expression=exp.Null())),
     )
     return update.sql(dialect=d)
 

@@ -9,7 +9,9 @@ through a restore.
 
 * ``plan.upgrade_record(entity, record, from_version)`` runs the state upgrades from
   ``from_version`` to the current version. The chain for every starting version is composed
-  once when the plan is built, so an upgrade is two dictionary lookups and the step calls.
+  once, so an upgrade is two dictionary lookups and one call: the chain's ``migrate_state``
+  bodies fused into one function (``_migration_fuse``) when they can be, else the step
+  calls in order.
 * ``plan.upgrade_command(entity, name, payload, payload_version)`` maps a legacy command
   through every later step's command migrations.
 * ``plan.apply(store)`` brings a database up to date (see ``persist_runtime.migration_db``).
@@ -30,6 +32,13 @@ from types import CodeType, MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._migration_chains import build_chains, in_chain_order
+from ._migration_fuse import (
+    ENVIRONMENT_SWITCH,
+    FusedChain,
+    fuse_chain,
+    fusion_enabled,
+    restore_local_names,
+)
 from .errors import MigrationError
 
 if TYPE_CHECKING:
@@ -204,6 +213,57 @@ def _compose(fns: Sequence[StateMigration]) -> StateMigration:
     return chained
 
 
+_FusedChains: TypeAlias = dict[int, tuple[FusedChain, tuple["MigrationStep", ...]]]
+"""A plan's fused chains by the ``id`` of their code, with the steps whose bodies they run.
+
+Code objects are keyed by identity: two of them compare equal when only their files differ.
+"""
+
+
+class _FuseOnFirstCall:
+    """Stand in for a chain's upgrade until its first call, then put the real one in place.
+
+    The real upgrade is the chain's bodies fused into one function, or the steps composed
+    when they cannot be fused. Fusing reads and compiles source, so it is done for the
+    chains records take, on their first record, not for every chain when a plan is built.
+    """
+
+    __slots__ = ("_fused", "_steps", "_table", "_upgrade", "_version")
+
+    def __init__(
+        self,
+        table: dict[int, StateMigration],
+        version: int,
+        steps: tuple[MigrationStep, ...],
+        fused: _FusedChains,
+    ) -> None:
+        self._table, self._version, self._steps, self._fused = table, version, steps, fused
+        self._upgrade: StateMigration | None = None
+
+    def resolve(self) -> StateMigration:
+        """Return the real upgrade (fusing it the first time) and put it in the table."""
+        upgrade = self._upgrade
+        if upgrade is None:
+            steps = self._steps
+            label = f"{steps[0].entity} v{steps[0].from_version} -> v{steps[-1].to_version}"
+            fns = [s.migrate_state for s in steps if s.migrate_state is not None]
+            try:
+                chain = fuse_chain(fns, label)
+            except Exception:  # fusion is an optimisation: never let it fail an upgrade
+                chain = None
+            if chain is None:
+                upgrade = _compose(fns)
+            else:
+                self._fused[id(chain.code)] = (chain, steps)
+                upgrade = chain.function
+            self._upgrade = upgrade
+            self._table[self._version] = upgrade
+        return upgrade
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        return self.resolve()(record)
+
+
 def _code_of(fn: Callable[..., Any]) -> CodeType | None:
     code = getattr(fn, "__code__", None)
     return code if isinstance(code, CodeType) else None
@@ -220,6 +280,16 @@ class MigrationPlan:
     Chains are keyed by the entity's current name: steps stored under a name the entity had
     before a rename belong to the renamed entity's chain. An entity whose chain ends in a
     ``drops_entity`` step needs no spec; its records are dropped, not upgraded.
+
+    ``fuse`` (default: on, unless the environment variable ``PERSIST_RUNTIME_FUSE`` is
+    ``0``, ``false``, ``no`` or ``off``; ``fuse=True``/``False`` overrides it) runs a chain
+    of several ``migrate_state`` functions as one function holding their bodies, built on
+    the chain's first record; a chain with a function that cannot be fused faithfully (see
+    ``persist_runtime._migration_fuse``) calls the steps in turn. Results and errors are the
+    same either way: a failure names its step, and the original error, chained, carries a
+    note naming the file and line that raised it. Turn fusion off to stop at a breakpoint
+    in a ``migrate_state``, to measure its coverage or profile it, or when functions are
+    reloaded in place (the fused chain keeps the code it was built from).
     """
 
     __slots__ = (
@@ -229,6 +299,8 @@ class MigrationPlan:
         "_commands",
         "_current",
         "_dropped",
+        "_fuse",
+        "_fused",
         "_steps",
         "_tables",
         "_targets",
@@ -241,6 +313,7 @@ class MigrationPlan:
         *,
         current: Mapping[str, int] | None = None,
         tables: Mapping[str, str] | None = None,
+        fuse: bool | None = None,
     ) -> None:
         given = list(steps)
         if any(not isinstance(s, MigrationStep) for s in given):
@@ -261,9 +334,16 @@ class MigrationPlan:
         }
         for e, v in self._current.items():
             self._targets.setdefault(e, v)
+        self._fuse = fusion_enabled(fuse)
+        self._fused: _FusedChains = {}
         self._upgraders = self._build_upgraders()
+        # By identity: equal code objects of two files (the same body) are different steps.
         self._codes = {
-            e: {code: s for s in c if s.migrate_state and (code := _code_of(s.migrate_state))}
+            e: {
+                id(code): (code, s)
+                for s in c
+                if s.migrate_state and (code := _code_of(s.migrate_state))
+            }
             for e, c in self._chains.items()
         }
         self._commands = {
@@ -291,7 +371,8 @@ class MigrationPlan:
         """Compose, per entity and starting version, the state upgrade to the target.
 
         Names the entity had before a rename share the current name's table, so an upgrade
-        under an old name costs the same two lookups. Dropped entities have none.
+        under an old name costs the same two lookups. Dropped entities have none. A chain of
+        several state functions starts as a stand-in that fuses it on its first record.
         """
         out: dict[str, dict[int, StateMigration]] = {}
         for entity, target in self._targets.items():
@@ -300,8 +381,13 @@ class MigrationPlan:
             chain = self._chains.get(entity, ())
             table: dict[int, StateMigration] = {target: _identity}
             for i, step in enumerate(chain):
-                fns = [s.migrate_state for s in chain[i:] if s.migrate_state is not None]
-                table[step.from_version] = _compose(fns)
+                stateful = tuple(s for s in chain[i:] if s.migrate_state is not None)
+                if self._fuse and len(stateful) > 1:
+                    fused = _FuseOnFirstCall(table, step.from_version, stateful, self._fused)
+                    table[step.from_version] = fused
+                else:
+                    fns = [s.migrate_state for s in stateful if s.migrate_state is not None]
+                    table[step.from_version] = _compose(fns)
             out[entity] = table
         for old, entity in self._aliases.items():
             if entity in out:
@@ -381,7 +467,9 @@ class MigrationPlan:
         merged = {**tables, **self._tables}
         if merged == self._tables:
             return self
-        return MigrationPlan(self._steps, current=self._current or None, tables=merged)
+        return MigrationPlan(
+            self._steps, current=self._current or None, tables=merged, fuse=self._fuse
+        )
 
     def has_path(self, entity: str, from_version: int) -> bool:
         """Tell whether records of ``entity`` at ``from_version`` can be upgraded."""
@@ -421,6 +509,8 @@ class MigrationPlan:
             upgrade = self._upgraders[entity][from_version]
         except KeyError:
             raise self._no_path(entity, from_version) from None
+        if isinstance(upgrade, _FuseOnFirstCall):
+            upgrade = upgrade.resolve()
         try:
             return [upgrade(r) for r in records]  # type: ignore[arg-type]
         except Exception as error:
@@ -447,7 +537,7 @@ class MigrationPlan:
         )
 
     def _step_failure(self, entity: str, from_version: int, error: Exception) -> MigrationError:
-        step = self._failed_step(entity, error.__traceback__)
+        step = self._failed_step(entity, error)
         where = step.label if step is not None else f"{entity} from v{from_version}"
         if isinstance(error, MigrationError) and step is None:
             return error
@@ -455,12 +545,18 @@ class MigrationPlan:
             return MigrationError(f"{where}: the state migration is not written yet: {error}")
         return MigrationError(f"{where}: migrate_state failed: {type(error).__name__}: {error}")
 
-    def _failed_step(self, entity: str, tb: TracebackType | None) -> MigrationStep | None:
+    def _failed_step(self, entity: str, error: Exception) -> MigrationStep | None:
+        """Return the step whose ``migrate_state`` raised ``error`` (outermost frame first)."""
         codes = self._codes.get(self._aliases.get(entity, entity), {})
+        tb = error.__traceback__
         while tb is not None:
-            step = codes.get(tb.tb_frame.f_code)
-            if step is not None:
-                return step
+            code = tb.tb_frame.f_code
+            found = codes.get(id(code))
+            if found is not None and found[0] is code:
+                return found[1]
+            fused = self._fused.get(id(code))
+            if fused is not None and fused[0].code is code:
+                return _fused_step(*fused, tb, error)
             tb = tb.tb_next
         return None
 
@@ -538,6 +634,28 @@ class MigrationPlan:
 
     def __repr__(self) -> str:
         return f"MigrationPlan({len(self._steps)} steps for {', '.join(self._chains) or 'none'})"
+
+
+def _fused_step(
+    chain: FusedChain, steps: tuple[MigrationStep, ...], tb: TracebackType, error: Exception
+) -> MigrationStep | None:
+    """Return the step whose body raised ``error`` in ``chain`` and note where on ``error``.
+
+    The note names the file and line the author wrote, since the traceback shows the fused
+    function; a renamed local in an ``UnboundLocalError`` gets its written name back.
+    """
+    origin = chain.origin(tb.tb_lineno)
+    if origin is None:
+        return None
+    index, filename, line = origin
+    step = steps[index]
+    if tb.tb_next is None:
+        restore_local_names(error)
+    error.add_note(
+        f"{step.label}: raised at {filename}:{line} (the chain's migrate_state bodies ran"
+        f" fused into one function; {ENVIRONMENT_SWITCH}=0 runs each step's own)"
+    )
+    return step
 
 
 def _command_result(step: MigrationStep, key: tuple[str, int], result: Any) -> Any:

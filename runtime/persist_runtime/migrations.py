@@ -28,17 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import CodeType, MappingProxyType, TracebackType
+from types import CodeType, MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._migration_chains import build_chains, in_chain_order
-from ._migration_fuse import (
-    ENVIRONMENT_SWITCH,
-    FusedChain,
-    fuse_chain,
-    fusion_enabled,
-    restore_local_names,
-)
+from ._migration_fuse import fusion_enabled
+from ._migration_state import FusedChains, FuseOnFirstCall, compose, fused_step, identity
 from .errors import MigrationError
 
 if TYPE_CHECKING:
@@ -187,83 +182,6 @@ class MigrationPlanError(MigrationError):
         super().__init__(f"invalid migration plan ({len(self.problems)} problem(s)):\n{lines}")
 
 
-def _identity(record: dict[str, Any]) -> dict[str, Any]:
-    return record
-
-
-def _compose(fns: Sequence[StateMigration]) -> StateMigration:
-    """Return one function running ``fns`` in order, with as few extra calls as possible."""
-    if not fns:
-        return _identity
-    if len(fns) == 1:
-        return fns[0]
-    if len(fns) == 2:
-        f1, f2 = fns
-        return lambda r: f2(f1(r))
-    if len(fns) == 3:
-        f1, f2, f3 = fns
-        return lambda r: f3(f2(f1(r)))
-    chain = tuple(fns)
-
-    def chained(r: dict[str, Any]) -> dict[str, Any]:
-        for fn in chain:
-            r = fn(r)
-        return r
-
-    return chained
-
-
-_FusedChains: TypeAlias = dict[int, tuple[FusedChain, tuple["MigrationStep", ...]]]
-"""A plan's fused chains by the ``id`` of their code, with the steps whose bodies they run.
-
-Code objects are keyed by identity: two of them compare equal when only their files differ.
-"""
-
-
-class _FuseOnFirstCall:
-    """Stand in for a chain's upgrade until its first call, then put the real one in place.
-
-    The real upgrade is the chain's bodies fused into one function, or the steps composed
-    when they cannot be fused. Fusing reads and compiles source, so it is done for the
-    chains records take, on their first record, not for every chain when a plan is built.
-    """
-
-    __slots__ = ("_fused", "_steps", "_table", "_upgrade", "_version")
-
-    def __init__(
-        self,
-        table: dict[int, StateMigration],
-        version: int,
-        steps: tuple[MigrationStep, ...],
-        fused: _FusedChains,
-    ) -> None:
-        self._table, self._version, self._steps, self._fused = table, version, steps, fused
-        self._upgrade: StateMigration | None = None
-
-    def resolve(self) -> StateMigration:
-        """Return the real upgrade (fusing it the first time) and put it in the table."""
-        upgrade = self._upgrade
-        if upgrade is None:
-            steps = self._steps
-            label = f"{steps[0].entity} v{steps[0].from_version} -> v{steps[-1].to_version}"
-            fns = [s.migrate_state for s in steps if s.migrate_state is not None]
-            try:
-                chain = fuse_chain(fns, label)
-            except Exception:  # fusion is an optimisation: never let it fail an upgrade
-                chain = None
-            if chain is None:
-                upgrade = _compose(fns)
-            else:
-                self._fused[id(chain.code)] = (chain, steps)
-                upgrade = chain.function
-            self._upgrade = upgrade
-            self._table[self._version] = upgrade
-        return upgrade
-
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        return self.resolve()(record)
-
-
 def _code_of(fn: Callable[..., Any]) -> CodeType | None:
     code = getattr(fn, "__code__", None)
     return code if isinstance(code, CodeType) else None
@@ -335,7 +253,7 @@ class MigrationPlan:
         for e, v in self._current.items():
             self._targets.setdefault(e, v)
         self._fuse = fusion_enabled(fuse)
-        self._fused: _FusedChains = {}
+        self._fused: FusedChains = {}
         self._upgraders = self._build_upgraders()
         # By identity: equal code objects of two files (the same body) are different steps.
         self._codes = {
@@ -379,15 +297,15 @@ class MigrationPlan:
             if entity in self._dropped:
                 continue
             chain = self._chains.get(entity, ())
-            table: dict[int, StateMigration] = {target: _identity}
+            table: dict[int, StateMigration] = {target: identity}
             for i, step in enumerate(chain):
                 stateful = tuple(s for s in chain[i:] if s.migrate_state is not None)
                 if self._fuse and len(stateful) > 1:
-                    fused = _FuseOnFirstCall(table, step.from_version, stateful, self._fused)
+                    fused = FuseOnFirstCall(table, step.from_version, stateful, self._fused)
                     table[step.from_version] = fused
                 else:
                     fns = [s.migrate_state for s in stateful if s.migrate_state is not None]
-                    table[step.from_version] = _compose(fns)
+                    table[step.from_version] = compose(fns)
             out[entity] = table
         for old, entity in self._aliases.items():
             if entity in out:
@@ -509,7 +427,7 @@ class MigrationPlan:
             upgrade = self._upgraders[entity][from_version]
         except KeyError:
             raise self._no_path(entity, from_version) from None
-        if isinstance(upgrade, _FuseOnFirstCall):
+        if isinstance(upgrade, FuseOnFirstCall):
             upgrade = upgrade.resolve()
         try:
             return [upgrade(r) for r in records]  # type: ignore[arg-type]
@@ -556,7 +474,7 @@ class MigrationPlan:
                 return found[1]
             fused = self._fused.get(id(code))
             if fused is not None and fused[0].code is code:
-                return _fused_step(*fused, tb, error)
+                return fused_step(*fused, tb, error)
             tb = tb.tb_next
         return None
 
@@ -634,28 +552,6 @@ class MigrationPlan:
 
     def __repr__(self) -> str:
         return f"MigrationPlan({len(self._steps)} steps for {', '.join(self._chains) or 'none'})"
-
-
-def _fused_step(
-    chain: FusedChain, steps: tuple[MigrationStep, ...], tb: TracebackType, error: Exception
-) -> MigrationStep | None:
-    """Return the step whose body raised ``error`` in ``chain`` and note where on ``error``.
-
-    The note names the file and line the author wrote, since the traceback shows the fused
-    function; a renamed local in an ``UnboundLocalError`` gets its written name back.
-    """
-    origin = chain.origin(tb.tb_lineno)
-    if origin is None:
-        return None
-    index, filename, line = origin
-    step = steps[index]
-    if tb.tb_next is None:
-        restore_local_names(error)
-    error.add_note(
-        f"{step.label}: raised at {filename}:{line} (the chain's migrate_state bodies ran"
-        f" fused into one function; {ENVIRONMENT_SWITCH}=0 runs each step's own)"
-    )
-    return step
 
 
 def _command_result(step: MigrationStep, key: tuple[str, int], result: Any) -> Any:

@@ -34,7 +34,10 @@ _TOKEN = re.compile(
 
 def escape_pointer(part: str | int) -> str:
     """Return one JSON pointer segment, escaped (``~`` -> ``~0``, ``/`` -> ``~1``)."""
-    return str(part).replace("~", "~0").replace("/", "~1")
+    text = part if type(part) is str else str(part)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 class _BadConstant(Exception):
@@ -128,7 +131,8 @@ def _scan(index: PositionIndex) -> None:
         if kind == "punct" and token == ":":
             continue
         if expect_key:
-            key = json.loads(token)
+            # Most keys have no escapes: their text between the quotes is the key.
+            key = json.loads(token) if "\\" in token else token[1:-1]
             top = stack[-1]
             if key in top[3]:
                 raise index._error(

@@ -18,6 +18,8 @@ transpiled. The package is split by concern:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from persist_tool.sql.constraints import default_expression, field_checks
 from persist_tool.sql.ddl import (
     add_foreign_key,
@@ -30,16 +32,39 @@ from persist_tool.sql.ddl import (
     select_statement,
 )
 from persist_tool.sql.dialects import DIALECTS, check_dialect, needs_quotes, quote
-from persist_tool.sql.migrate import (
-    backfill_expression,
-    conversion_expression,
-    drop_table,
-    needs_rebuild,
-    step_statements,
-)
 from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field
 from persist_tool.sql.order import ddl_order, deferred_foreign_keys, schema_ddl
 from persist_tool.sql.types import ColumnType, column_type, plan_types, sql_type_map, type_notes
+
+if TYPE_CHECKING:
+    from persist_tool.sql.migrate import (
+        backfill_expression,
+        conversion_expression,
+        drop_table,
+        needs_rebuild,
+        step_statements,
+    )
+
+# Migration statements need the diff package; generating entities does not, so they are
+# imported on first use (a fifth of the start-up of ``generate entity``).
+_LAZY = frozenset(
+    {
+        "backfill_expression",
+        "conversion_expression",
+        "drop_table",
+        "needs_rebuild",
+        "step_statements",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from persist_tool.sql import migrate
+
+        return getattr(migrate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DIALECTS",

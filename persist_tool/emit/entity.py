@@ -99,6 +99,7 @@ def _from_import(module: str, names: Sequence[str]) -> str:
 
 def _module_needs(plan: EntityPlan, text: str) -> set[tuple[str, str]]:
     needs: set[tuple[str, str]] = {
+        ("collections.abc", "Iterable"),
         ("collections.abc", "Mapping"),
         ("collections.abc", "Sequence"),
         ("dataclasses", "dataclass"),
@@ -189,6 +190,7 @@ def render_entity_module(
     sections.append(reducers.parse_command_fn(plan))
     sections += blocks.record_functions(plan)
     sections += reducers.value_functions(plan)
+    sections.append(reducers.bulk_builder_fn(plan))
     sections.append(reducers.spec_constant(plan, ddl, sql_types))
     body = "\n\n\n".join(sections)
     doc_text = entity.doc or f"The ``{entity.name}`` entity"

@@ -11,6 +11,7 @@ from persist_tool.emit.model import EntityPlan, FieldPlan
 from persist_tool.emit.pycode import (
     LINE_LENGTH,
     Code,
+    assign,
     call,
     docstring,
     hugging_call,
@@ -25,6 +26,7 @@ from persist_tool.emit.types import field_schema
 
 __all__ = [
     "apply_command_fn",
+    "bulk_builder_fn",
     "change_tracking_fns",
     "user_class_constructor",
     "apply_patch_fn",
@@ -53,9 +55,11 @@ def user_class_constructor(plan: EntityPlan) -> str | None:
         for fp in plan.fields
     )
     head = f"def _new_{plan.var}(*, {params}) -> {plan.name}:"
-    body = [f"    {plan.var} = {plan.name}.__new__({plan.name})"]
-    body += [f"    {plan.var}.{fp.name} = {fp.name}" for fp in plan.fields]
-    body.append(f"    return {plan.var}")
+    # The parameters are the fields: the new instance's variable must be none of them.
+    one = _fresh(plan.var, {plan.name, *(fp.name for fp in plan.fields)})
+    body = [f"    {one} = {plan.name}.__new__({plan.name})"]
+    body += [f"    {one}.{fp.name} = {fp.name}" for fp in plan.fields]
+    body.append(f"    return {one}")
     return join_lines(
         head,
         f'    """Build a ``{plan.name}`` without running its constructor (it has none)."""',
@@ -334,6 +338,107 @@ def value_functions(plan: EntityPlan) -> list[str]:
     ]
 
 
+# Names the bulk builder binds or reads besides its own locals, which never take one of
+# them (a local ``zip`` would hide the builtin in the whole function).
+_BULK_NAMES = frozenset({"drafts", "generated", "new", "built", "append", "zip", "_p"})
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    """Return ``name``, underscores appended until it is none of ``taken``; add it there."""
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def bulk_builder_fn(plan: EntityPlan) -> str:
+    """Return ``_<var>_from_drafts(drafts, generated)``: ``_<var>_from_draft`` in one loop.
+
+    The store's bulk inserts build many entities at once. A generated class is built the
+    way its dataclass ``__init__`` builds it (``__new__``, then one store per field in
+    field order), a user's class by the constructor ``create_<var>`` calls: never around
+    it. Generated values are read as ``_<var>_from_draft`` reads them, and a missing
+    timestamp falls back to ``create_<var>``'s factory.
+    """
+    e = plan.entity
+    v = plan.var
+    construct = _construct(plan)
+    taken = {*_BULK_NAMES, e.name, construct}
+    one = _fresh(v, taken)
+    d = _fresh("draft", taken)
+    values = _fresh("values", taken) if plan.generated_fields else ""
+    reads: list[str] = []
+    # (field, value, key): the key when the value is the generated one read as it is.
+    stores: list[tuple[str, str, str | None]] = []
+    for fp in plan.fields:
+        if not fp.field.generated:
+            stores.append((fp.name, f"{d}.{fp.name}", None))
+            continue
+        key = py_str(fp.name)
+        factory = _generated_factory(fp.field)
+        if factory is None:
+            stores.append((fp.name, f"{values}[{key}]", key))
+            continue
+        local = _fresh(fp.name, taken)
+        reads.append(_subscript_assign(local, values, key, 2))
+        stores.append((fp.name, f"{factory}() if {local} is None else {local}", None))
+    head = f"Build the ``{e.name}`` of each draft, as ``_{v}_from_draft`` does."
+    if plan.user_class is not None:
+        doc = (
+            f"{head}\n\nBulk inserts build many entities: each is made by ``{construct}(...)``"
+            f" (what ``create_{v}`` calls), sparing the two calls around it."
+        )
+        setup: list[str] = []
+        build = [call(f"{one} = {construct}", [f"{n}={x}" for n, x, _ in stores], 2)]
+    else:
+        doc = (
+            f"{head}\n\nBulk inserts build many entities: each is made here as the "
+            f"dataclass's ``__init__`` makes it, one store per field, sparing the three calls "
+            f"``_{v}_from_draft`` costs."
+        )
+        setup = [f"    new = {e.name}.__new__"]
+        build = [f"        {one} = new({e.name})"]
+        for name, value, read_key in stores:
+            if read_key is None:
+                build.append(assign(f"{one}.{name}", value, 2))
+            else:
+                build.append(_subscript_assign(f"{one}.{name}", values, read_key, 2))
+    loop = (
+        f"    for {d}, {values} in zip(drafts, generated, strict=False):"
+        if plan.generated_fields
+        else f"    for {d} in drafts:"
+    )
+    return join_lines(
+        hugging_call(
+            f"def _{v}_from_drafts",
+            [f"drafts: Sequence[{e.name}Draft]", "generated: Iterable[Mapping[str, Any]]"],
+            0,
+            f" -> list[{e.name}]:",
+        ),
+        docstring(doc, 1),
+        *setup,
+        f"    built: list[{e.name}] = []",
+        "    append = built.append",
+        loop,
+        *reads,
+        *build,
+        f"        append({one})",
+        "    return built",
+    )
+
+
+def _subscript_assign(target: str, mapping: str, key: str, indent_level: int) -> str:
+    """Return ``target = mapping[key]``, split inside the brackets as black does when long."""
+    pad = "    " * indent_level
+    flat = f"{pad}{target} = {mapping}[{key}]"
+    if len(flat) <= LINE_LENGTH:
+        return flat
+    opening = f"{pad}{target} = {mapping}["
+    if len(opening) <= LINE_LENGTH and len(pad) + 4 + len(key) <= LINE_LENGTH:
+        return f"{opening}\n{pad}    {key}\n{pad}]"
+    return assign(target, f"{mapping}[{key}]", indent_level)
+
+
 def _tuple_return(items: list[str]) -> str:
     if not items:
         return "    return ()"
@@ -409,6 +514,7 @@ def spec_constant(
         f"    commands={plan.const}_COMMANDS,",
         f"    draft_fields={draft_fields},",
         f"    from_draft=_{v}_from_draft,",
+        f"    from_drafts=_{v}_from_drafts,",
         f"    draft_values=_{v}_draft_values,",
         f"    to_values=_{v}_to_values,",
         f"    from_values=_{v}_from_values,",

@@ -7,7 +7,7 @@ its payloads and database rows, so the store never reflects over classes at run 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _dc_field
 from typing import Any
@@ -63,6 +63,10 @@ class EntitySpec:
 
     * ``from_draft(draft, generated)``: build the entity from a draft plus the values the
       database generated (a mapping from field name to value).
+    * ``from_drafts(drafts, generated)``, optional: the entities of many drafts, the same as
+      ``[from_draft(d, g) for d, g in zip(drafts, generated)]`` (``generated`` may be
+      endless when the database generates nothing), built in one loop for bulk inserts.
+      Specs without it (``None``, as from older generated modules) build one at a time.
     * ``draft_values(draft)``: the draft's values in ``draft_fields`` order (Python values).
     * ``to_values(entity)`` / ``from_values(values)``: the entity as a tuple of Python values
       in ``fields`` order, and back (no validation: values come from our own database).
@@ -99,6 +103,7 @@ class EntitySpec:
     parse_command: Callable[[Mapping[str, Any]], Any]
     doc: str | None = None
     extra: Mapping[str, Any] = _dc_field(default_factory=dict)
+    from_drafts: Callable[[Sequence[Any], Iterable[Mapping[str, Any]]], list[Any]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         """Return the field spec called ``name`` (``KeyError`` when there is none)."""

@@ -7,8 +7,9 @@ read a generated rowid key from ``last_insert_rowid()``.
 
 A bulk insert does its per-row work in C where it can: the draft types are checked as one
 set, the values are encoded column by column (``TablePlan.draft_params``), cut into
-statements by slicing, and the entities are built by ``map`` over the drafts. The cyclic
-garbage collector waits while drafts and entities are built (``_collector_paused``).
+statements by slicing, and the entities are built by the spec's ``from_drafts`` (one
+generated loop) or, for specs without one, by ``map`` of ``from_draft`` over the drafts. The
+cyclic garbage collector waits while drafts and entities are built (``_collector_paused``).
 """
 
 from __future__ import annotations
@@ -134,9 +135,9 @@ def _collector_paused() -> Iterator[None]:
     (traversing every object of the process): with the collector running, building the
     entities takes half as long again. Reference counting frees objects as usual
     meanwhile; only the search for reference cycles waits. The blocks paused build drafts
-    (generated ``from_payload``) and entities (``from_draft``), which hold their field
-    values and make no cycles; should a user's own constructor make one, the first
-    collection after the block finds it: delayed, never leaked. Neither the caller's
+    (generated ``from_payload``) and entities (``from_drafts`` or ``from_draft``), which
+    hold their field values and make no cycles; should a user's own constructor make one,
+    the first collection after the block finds it: delayed, never leaked. Neither the caller's
     iterable of drafts nor the database statements run paused: those may take long, and
     the switch is the whole process's. A collector the caller had disabled stays so.
     """
@@ -185,5 +186,8 @@ def create_many(
     generated = _insert_drafts(store, plan, items)
     if not entities:
         return len(items)
+    build_all = spec.from_drafts
     with _collector_paused():
+        if build_all is not None:
+            return build_all(items, generated)
         return list(map(spec.from_draft, items, generated))

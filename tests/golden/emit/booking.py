@@ -7,7 +7,7 @@ Entity ``Booking``, table ``bookings``, schema version 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import MappingProxyType
@@ -2213,6 +2213,47 @@ def _booking_from_draft(draft: BookingDraft, generated: Mapping[str, Any]) -> Bo
     return create_booking(draft, id=generated["id"])
 
 
+def _booking_from_drafts(
+    drafts: Sequence[BookingDraft], generated: Iterable[Mapping[str, Any]]
+) -> list[Booking]:
+    """Build the ``Booking`` of each draft, as ``_booking_from_draft`` does.
+
+    Bulk inserts build many entities: each is made here as the dataclass's
+    ``__init__`` makes it, one store per field, sparing the three calls
+    ``_booking_from_draft`` costs.
+    """
+    new = Booking.__new__
+    built: list[Booking] = []
+    append = built.append
+    for draft, values in zip(drafts, generated, strict=False):
+        booking = new(Booking)
+        booking.id = values["id"]
+        booking.title = draft.title
+        booking.seats = draft.seats
+        booking.price = draft.price
+        booking.starts_at = draft.starts_at
+        booking.ends_at = draft.ends_at
+        booking.day = draft.day
+        booking.at = draft.at
+        booking.ref = draft.ref
+        booking.booked_at = draft.booked_at
+        booking.paid = draft.paid
+        booking.step = draft.step
+        booking.note = draft.note
+        booking.len = draft.len
+        booking.data = draft.data
+        booking.exact = draft.exact
+        booking.cls = draft.cls
+        booking.odd_key = draft.odd_key
+        booking.seats_held_back_for_the_organisers = (
+            draft.seats_held_back_for_the_organisers
+        )
+        booking.math = draft.math
+        booking.type = draft.type
+        append(booking)
+    return built
+
+
 BOOKING_SPEC: Final = EntitySpec(
     name="Booking",
     table="bookings",
@@ -2433,6 +2474,7 @@ BOOKING_SPEC: Final = EntitySpec(
         "type",
     ),
     from_draft=_booking_from_draft,
+    from_drafts=_booking_from_drafts,
     draft_values=_booking_draft_values,
     to_values=_booking_to_values,
     from_values=_booking_from_values,

@@ -7,7 +7,7 @@ Entity ``Todo``, table ``todos``, schema version 2.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -1454,6 +1454,40 @@ def _todo_from_draft(draft: TodoDraft, generated: Mapping[str, Any]) -> Todo:
     return create_todo(draft, id=generated["id"], created_at=generated["created_at"])
 
 
+def _todo_from_drafts(
+    drafts: Sequence[TodoDraft], generated: Iterable[Mapping[str, Any]]
+) -> list[Todo]:
+    """Build the ``Todo`` of each draft, as ``_todo_from_draft`` does.
+
+    Bulk inserts build many entities: each is made here as the dataclass's
+    ``__init__`` makes it, one store per field, sparing the three calls
+    ``_todo_from_draft`` costs.
+    """
+    new = Todo.__new__
+    built: list[Todo] = []
+    append = built.append
+    for draft, values in zip(drafts, generated, strict=False):
+        created_at = values["created_at"]
+        todo = new(Todo)
+        todo.id = values["id"]
+        todo.title = draft.title
+        todo.status = draft.status
+        todo.priority = draft.priority
+        todo.estimate = draft.estimate
+        todo.budget = draft.budget
+        todo.due_at = draft.due_at
+        todo.due_on = draft.due_on
+        todo.remind_at = draft.remind_at
+        todo.ref = draft.ref
+        todo.attachment = draft.attachment
+        todo.tags = draft.tags
+        todo.meta = draft.meta
+        todo.done = draft.done
+        todo.created_at = _p.now() if created_at is None else created_at
+        append(todo)
+    return built
+
+
 TODO_SPEC: Final = EntitySpec(
     name="Todo",
     table="todos",
@@ -1715,6 +1749,7 @@ TODO_SPEC: Final = EntitySpec(
         "done",
     ),
     from_draft=_todo_from_draft,
+    from_drafts=_todo_from_drafts,
     draft_values=_todo_draft_values,
     to_values=_todo_to_values,
     from_values=_todo_from_values,

@@ -134,20 +134,35 @@ def print_table(figures: list[Any]) -> None:
             print(f"  {fig.id}: {fig.note}")
 
 
+def _in_fresh_process(
+    case: str, count: int, repeats: int, bin_dir: Path, started: float
+) -> list[Any]:
+    """Run an in-process case (``runtime_cases.py``) in an interpreter of its own."""
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "figures.pickle"
+        argv = [sys.executable, str(BENCH / "runtime_cases.py"), case, str(count), str(repeats)]
+        argv += [str(WORK), str(bin_dir), str(out), "--started", str(started)]
+        subprocess.run(argv, check=True, cwd=BENCH)
+        figures: list[Any] = pickle.loads(out.read_bytes())
+    return figures
+
+
 def run_suite(args: argparse.Namespace) -> int:
     """Run the chosen figures inside the benchmark environment."""
     sys.path.insert(0, str(BENCH))
     import cli_cases
     import journal_case
-    import runtime_cases
 
     only = {s.strip().upper() for s in args.only.split(",")} if args.only else set(FIGURES)
     WORK.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    started = time.perf_counter()
+    started = time.time()  # wall clock: shared with the cases run in processes of their own
 
     def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f}s] {message}", flush=True)
+        print(f"[{time.time() - started:6.0f}s] {message}", flush=True)
 
     quick = args.quick
     sizes = (100, 400) if quick else (500, 2000)
@@ -157,18 +172,19 @@ def run_suite(args: argparse.Namespace) -> int:
         figures += cli_cases.generation_cases(cli, sizes, 2 if quick else 3)
     if "P4" in only:
         figures.append(cli_cases.startup_case(cli, 5 if quick else 15))
-    rt = runtime_cases.RuntimeContext(bin_dir, WORK, 3 if quick else 7, log)
-    if "P5" in only:
-        figures += runtime_cases.payload_case(rt, 20_000 if quick else 200_000)
-    if "P6" in only:
-        figures.append(runtime_cases.store_case(rt, 20_000 if quick else 100_000))
-    if "P8" in only:
-        figures.append(runtime_cases.migration_case(rt, 100_000 if quick else 1_000_000))
+    counts = {
+        "P5": 20_000 if quick else 200_000,
+        "P6": 20_000 if quick else 100_000,
+        "P8": 100_000 if quick else 1_000_000,
+    }
+    for case, count in counts.items():
+        if case in only:
+            figures += _in_fresh_process(case, count, 3 if quick else 7, bin_dir, started)
     if "P7" in only:
         jc = journal_case.JournalContext(bin_dir, WORK, 2 if quick else 3, log)
         figures += journal_case.journal_case(jc, 100_000 if quick else 1_000_000)
     print_table(figures)
-    total = time.perf_counter() - started
+    total = time.time() - started
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": _machine(),

@@ -35,7 +35,9 @@ from .store import CommandResult, IdempotencyError, Store, UnknownEntityError, V
 from .store_files import RestoreReport
 
 API_VERSION = "1.0.0"
-"""Version of this public API (semantic versioning; generated code checks the major)."""
+"""Version of this public API (semantic versioning). Snapshots record it, and a snapshot of
+another major version is refused; generated code relies on the exact runtime release the
+tool's package pins, not on this string."""
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -366,7 +366,31 @@ def main() -> None:
     # walks them again and again, about 7% of generating 500 entities. Rarer young
     # collections cost a few MB of memory at most.
     gc.set_threshold(_GC_YOUNG_THRESHOLD, 50, 100)
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        _exit_now(done.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Flush the standard streams and end the process without tearing the interpreter down.
+
+    Everything a command opens is closed by then (files, temporary directories, worker
+    processes), and freeing a big schema's objects one by one only delays the exit: a
+    tenth of a second for 500 entities. Exit codes are those of ``sys.exit(code)``.
+    """
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        status = 1
+    else:
+        status = 0 if code is None else int(code)  # type: ignore[call-overload]
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as the interpreter would report it
+            status = status or 120
+    os._exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

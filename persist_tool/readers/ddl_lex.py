@@ -102,8 +102,22 @@ def _is_word_start(ch: str) -> bool:
     return ch.isalpha() or ch in "_@"
 
 
+# The tokens most of a schema is made of, in one match: ASCII-led spaces, words and numbers,
+# and punctuation that starts nothing else. Each alternative gives exactly what the general
+# rules in ``_Lexer.next`` give for such a start; any other start takes those rules.
+_COMMON = re.compile(
+    r"(?P<space>[ \t\n\r\f\v]\s*)"
+    r"|(?P<word>[A-Za-z_@][\w$@]*)"
+    r"|(?P<number>[0-9]\d*\.?\d*(?:[eE][+-]?\d+)?)"
+    r"|(?P<punct>::|[(),;=])"
+)
+
+
 class _Lexer:
     """Produce tokens from ``pos`` on; the splitter drives it and may skip whole lines."""
+
+    common: re.Pattern[str] | None = _COMMON
+    """The shortcut for common tokens (None: the general rules only, as tests compare)."""
 
     def __init__(self, text: str, rules: LexRules) -> None:
         self.text = text
@@ -113,6 +127,9 @@ class _Lexer:
     def next(self) -> Token | None:
         """Return the token at ``pos`` and advance past it (``None`` at the end)."""
         text, pos = self.text, self.pos
+        if self.common is not None and (match := self.common.match(text, pos)) is not None:
+            end = self.pos = match.end()
+            return Token(match.lastgroup or "", text[pos:end], pos, end)
         if pos >= len(text):
             return None
         ch = text[pos]
@@ -267,6 +284,8 @@ class _Splitter:
 
     def _at_line_start(self) -> bool:
         pos = self.lexer.pos
+        if pos and not self.text[pos - 1].isspace():
+            return False  # most tokens follow another on the same line: decided at once
         line_start = self.text.rfind("\n", 0, pos) + 1
         return self.text[line_start:pos].strip() == ""
 

@@ -17,6 +17,9 @@ DIALECTS = [
 ]
 
 
+_NO_PARAMS: Any = object()
+
+
 class RecordingCursor:
     """A cursor that records every statement it is asked to execute."""
 
@@ -24,8 +27,12 @@ class RecordingCursor:
         self._cursor = cursor
         self._log = log
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
+    def execute(self, sql: str, params: Any = _NO_PARAMS) -> Any:
         self._log.append(sql)
+        # Called as the store calls it: DDL goes without parameters, so that drivers that
+        # substitute them (psycopg, PyMySQL) leave a ``%`` in a CHECK alone.
+        if params is _NO_PARAMS:
+            return self._cursor.execute(sql)
         return self._cursor.execute(sql, params)
 
     def executemany(self, sql: str, rows: Any) -> Any:

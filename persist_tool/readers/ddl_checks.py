@@ -2,8 +2,8 @@
 
 A CHECK is used only when every conjunct of it is expressible on a single column
 (``col IN (...)``, ``col >= n``, ``n < col``, ``col BETWEEN a AND b``, ``length(col) <= n``,
-``length(col) = n``, ``col <> ''``, each optionally ``OR col IS NULL``); anything else is kept
-by the caller as SQL text, never half-applied.
+``length(col) = n``, ``col <> ''``, ``col % n = 0`` on an integer column, each optionally
+``OR col IS NULL``); anything else is kept by the caller as SQL text, never half-applied.
 """
 
 from __future__ import annotations
@@ -110,11 +110,7 @@ def _literal_values(nodes: list[exp.Expression]) -> tuple[str | int, ...] | None
             values.append(number)
         else:
             return None
-    if (
-        not values
-        or len({type(v) for v in values}) != 1
-        or len(set(values)) != len(values)
-    ):
+    if not values or len({type(v) for v in values}) != 1 or len(set(values)) != len(values):
         return None
     return tuple(values)
 
@@ -138,6 +134,18 @@ def _comparison(node: exp.Expression) -> tuple[str, str, int | float] | None:
     return None
 
 
+def _multiple_of(left: exp.Expression, right: exp.Expression) -> tuple[str, str, int] | None:
+    """Return (column, "multiple_of", n) for ``col % n = 0`` with a whole ``n`` >= 1."""
+    mod = _unwrap(left)
+    if not isinstance(mod, exp.Mod) or _number(right) != 0:
+        return None
+    column = _column_name(mod.this)
+    step = _number(mod.expression)
+    if column is None or not isinstance(step, int) or step < 1:
+        return None
+    return column, "multiple_of", step
+
+
 def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
     """Return the (column, kind, value) facts of one conjunct, or ``None``."""
     node = _unwrap(node)
@@ -149,11 +157,7 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
         return [(column, "enum", values)]
     if isinstance(node, exp.Or):
         parts = [_unwrap(node.this), _unwrap(node.expression)]
-        nulls = [
-            p
-            for p in parts
-            if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null)
-        ]
+        nulls = [p for p in parts if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null)]
         if len(nulls) == 1:
             other = parts[1] if parts[0] is nulls[0] else parts[0]
             facts = _fact(other)
@@ -173,6 +177,9 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
         left, right = node.this, node.expression
         if _number(left) is not None:
             left, right = right, left
+        step = _multiple_of(left, right)
+        if step is not None:
+            return [step]
         length = _number(right)
         column = _length_of(left)
         if column is None or not isinstance(length, int):
@@ -181,12 +188,7 @@ def _fact(node: exp.Expression) -> list[tuple[str, str, Any]] | None:
     if isinstance(node, exp.NEQ):
         column = _column_name(node.this)
         target = _unwrap(node.expression)
-        if (
-            column
-            and isinstance(target, exp.Literal)
-            and target.is_string
-            and target.this == ""
-        ):
+        if column and isinstance(target, exp.Literal) and target.is_string and target.this == "":
             return [(column, "min_length", 1)]
         return None
     comparison = _comparison(node)
@@ -210,22 +212,25 @@ def analyse_check(condition: exp.Expression) -> CheckFacts | None:
             if result.enum_values is not None:
                 return None
             result.enum_values = value
+        elif kind in _ONE_ONLY and kind in result.bounds:
+            return None  # two steps combine into neither: kept as SQL
         else:
             tighten(result.bounds, kind, value)
     return result
 
 
 _LOWER_BOUNDS = frozenset({"minimum", "exclusive_minimum", "min_length"})
+_ONE_ONLY = frozenset({"multiple_of"})
+"""Facts that no stricter value replaces: a column takes one, from one CHECK."""
+_INTEGER_ONLY = frozenset({"multiple_of"})
+"""Facts kept for integer columns only (float remainders are inexact; the DDL writer states
+``multiple_of`` for integers only, so this reads back what it writes)."""
 
 
 def tighten(bounds: dict[str, Any], kind: str, value: Any) -> None:
     """Record a bound, keeping the stricter one when the kind is already bounded."""
     if kind in bounds:
-        value = (
-            max(bounds[kind], value)
-            if kind in _LOWER_BOUNDS
-            else min(bounds[kind], value)
-        )
+        value = max(bounds[kind], value) if kind in _LOWER_BOUNDS else min(bounds[kind], value)
     bounds[kind] = value
 
 
@@ -237,15 +242,17 @@ def apply_check(column: ColumnDraft, facts: CheckFacts) -> bool:
     """Apply CHECK facts to a column; return ``False`` when its type cannot carry them."""
     field_type = column.spec.type
     if facts.enum_values is not None:
-        wanted = (
-            ir.StringType if isinstance(facts.enum_values[0], str) else ir.IntegerType
-        )
+        wanted = ir.StringType if isinstance(facts.enum_values[0], str) else ir.IntegerType
         if not isinstance(field_type, wanted) or column.enum_values is not None:
             return False
     for kind in facts.bounds:
         if kind in _LENGTH_KINDS and not isinstance(field_type, ir.StringType):
             return False
         if kind not in _LENGTH_KINDS and not isinstance(field_type, _NUMERIC_TYPES):
+            return False
+        if kind in _INTEGER_ONLY and not isinstance(field_type, ir.IntegerType):
+            return False
+        if kind in _ONE_ONLY and kind in column.bounds:
             return False
     if facts.enum_values is not None:
         column.enum_values = facts.enum_values

@@ -373,13 +373,52 @@ def test_check_on_length_becomes_length_bounds(
 
 def test_inexpressible_check_is_kept_in_entity_extra() -> None:
     e = entity(
-        "CREATE TABLE t (a INT, b INT, CONSTRAINT a_lt_b CHECK (a < b), CHECK (a % 2 = 0));"
+        "CREATE TABLE t (a INT, b INT, CONSTRAINT a_lt_b CHECK (a < b), CHECK (a % 2 = 1));"
     )
     assert e.extra["checks"] == [
         {"name": "a_lt_b", "sql": "a < b"},
-        {"name": None, "sql": "a % 2 = 0"},
+        {"name": None, "sql": "a % 2 = 1"},
     ]
     assert all(f.constraints == ir.Constraints() for f in e.fields)
+
+
+@pytest.mark.parametrize(
+    ("check", "bounds"),
+    [
+        ("c % 15 = 0", {"multiple_of": 15}),
+        ("0 = (c % 4)", {"multiple_of": 4}),
+        ("c % 5 = 0 AND c >= 0", {"multiple_of": 5, "minimum": 0}),
+        ("c IS NULL OR c % 3 = 0", {"multiple_of": 3}),
+    ],
+)
+def test_check_on_a_remainder_of_an_integer_becomes_multiple_of(
+    check: str, bounds: dict[str, Any]
+) -> None:
+    assert column(f"INTEGER CHECK ({check})").constraints.to_json() == bounds
+
+
+@pytest.mark.parametrize(
+    ("column_type", "check"),
+    [
+        ("DOUBLE PRECISION", "c % 2 = 0"),  # float remainders are inexact
+        ("INTEGER", "c % 2 = 0 AND c % 3 = 0"),  # two steps in one CHECK
+        ("INTEGER", "c % 0 = 0"),
+        ("INTEGER", "c % 2.5 = 0"),
+        ("INTEGER", "c % 2 = 1"),
+    ],
+)
+def test_a_remainder_check_multiple_of_cannot_state_is_kept_as_sql(
+    column_type: str, check: str
+) -> None:
+    e = entity(f"CREATE TABLE t (c {column_type} CHECK ({check}));")
+    assert e.fields[0].constraints.multiple_of is None
+    assert [c["sql"] for c in e.extra["checks"]] == [check]
+
+
+def test_a_second_remainder_check_on_a_column_is_kept_as_sql() -> None:
+    e = entity("CREATE TABLE t (c INTEGER CHECK (c % 2 = 0), CHECK (c % 3 = 0));")
+    assert e.fields[0].constraints.multiple_of == 2
+    assert [c["sql"] for c in e.extra["checks"]] == ["c % 3 = 0"]
 
 
 # --------------------------------------------------------------------------- docs

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from persist_runtime import Store
+from persist_runtime import Store, ValidationError
 
 from tests.runtime.conftest import RecordingConnection
 
@@ -56,3 +56,6 @@ def test_a_check_with_a_percent_sign_is_created_and_holds(
     with pytest.raises(Exception, match=r"(?i)check|ck_slots"):
         store.create(slots.SLOT_SPEC, slots.SlotDraft(id=2, minutes=20))
     assert [s.id for s in store.list(slots.SLOT_SPEC)] == [1]
+    # The reader took the CHECK as multiple_of=15: payloads are refused before the database.
+    with pytest.raises(ValidationError, match="multiple of 15"):
+        slots.SlotDraft.from_payload({"id": 2, "minutes": 20})

@@ -62,12 +62,13 @@ def required_text(pattern: str) -> str | None:
     """Return the longest literal run that every match of ``pattern`` contains (upper-cased),
     or None when no run is certainly required.
 
-    Only the part before any group that is not optional counts: text inside a required
-    group may be one alternative of several.
+    A pattern with alternatives (outside optional groups) has none: any run could belong to
+    one alternative. Otherwise only the part before any remaining group counts.
     """
-    plain = _NOT_REQUIRED.sub(" ", pattern).split("(")[0]
-    if "|" in plain:
+    stripped = _NOT_REQUIRED.sub(" ", pattern)
+    if "|" in stripped:
         return None
+    plain = stripped.split("(")[0]
     runs = [run for run in _LITERAL_RUN.findall(plain) if run.isascii()]
     return max(runs, key=len).upper() if runs else None
 

@@ -108,7 +108,7 @@ def generate_entity(
     from persist_tool.generate import (
         EntityRequest,
         build_entity_package,
-        entity_package_is_current,
+        current_entity_stamp,
         load_entity_sources,
         parse_dialects,
         stamp_entity_package,
@@ -129,8 +129,12 @@ def generate_entity(
             package_root=package_root or config.path_value("package-root"),
             dialects=parse_dialects(dialects or config.get("dialects")),
         )
-        # The stamp in the output proves it current without parsing or rendering anything.
-        if entity_package_is_current(request):
+        # The stamp in the output proves it current without parsing or rendering anything,
+        # and holds the warnings reading the sources gave.
+        current = current_entity_stamp(request)
+        if current is not None:
+            for warning in current.warnings:
+                typer.echo(warning, err=True)
             if not check:
                 typer.echo(f"{display_path(out_dir)}: up to date, nothing written", err=True)
             return

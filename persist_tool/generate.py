@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from persist_tool import ir
 from persist_tool.sources import LoadedSchema, display_path, load_schema
-from persist_tool.stamp import INIT_FILE, StampInputs, add_stamp, is_current, make_stamp
+from persist_tool.stamp import (
+    INIT_FILE,
+    Stamp,
+    StampInputs,
+    add_stamp,
+    current_stamp,
+    make_stamp,
+)
 
 if TYPE_CHECKING:
     from persist_tool.emit.entity import GeneratedFile
@@ -25,6 +32,7 @@ __all__ = [
     "EntityPackage",
     "EntityRequest",
     "build_entity_package",
+    "current_entity_stamp",
     "entity_package_is_current",
     "load_entity_sources",
     "parse_dialects",
@@ -94,9 +102,15 @@ def parse_dialects(text: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def entity_package_is_current(request: EntityRequest) -> bool:
     """Tell whether the output's stamp proves it current; ``False`` means "render and see"."""
+    return current_entity_stamp(request) is not None
+
+
+def current_entity_stamp(request: EntityRequest) -> Stamp | None:
+    """Return the output's stamp when it proves the output current (its ``warnings`` are
+    what reading the sources would warn of); ``None`` means "render and see"."""
     if not request.sources:
-        return False
-    return is_current(request.out_dir, request.stamp_inputs())
+        return None
+    return current_stamp(request.out_dir, request.stamp_inputs())
 
 
 def load_entity_sources(request: EntityRequest, *, record_files: bool = False) -> LoadedSchema:
@@ -122,7 +136,10 @@ def stamp_entity_package(
     """
     if loaded.files is None:
         return package
-    made = make_stamp(request.out_dir, request.stamp_inputs(), loaded.files, package.files)
+    warnings = [w.render() for w in loaded.warnings]
+    made = make_stamp(
+        request.out_dir, request.stamp_inputs(), loaded.files, package.files, warnings
+    )
     if made is None:
         return package
     files = tuple(

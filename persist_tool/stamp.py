@@ -6,6 +6,7 @@
     # persist-tool output <sha256 over each generated file's name and sha256, stamp left out>
     # persist-tool read ../shop/money.py     (a file read besides the sources, one a line)
     # persist-tool dir ../shop               (a directory whose entries decided what was read)
+    # persist-tool warning "s.sql:3:1: ..."  (a reader's warning, as JSON text, one a line)
 
 The input digest covers the tool (version, its own code and templates, the versions of the
 libraries that shape its output), the options after configuration is applied, the
@@ -17,7 +18,9 @@ external). Paths are relative to the output directory: no absolute path is writt
 ``is_current`` recomputes that digest without parsing anything, hashes the generated files
 on disk and compares both with the stamp. Only a match proves the output current; any
 difference or a missing stamp sends the caller down the full render-and-compare path, so
-the answer never depends on the stamp being right.
+the answer never depends on the stamp being right. The readers' warnings are kept in the
+stamp so that a run answered from it says what a full run would have said (source labels
+are part of the input digest, so the locations they name read the same).
 
 The stamp lives in ``__init__.py`` because the design fixes the package's files (one module
 per entity plus ``__init__``): an extra file there would not be ours to add.
@@ -46,6 +49,7 @@ __all__ = [
     "Stamp",
     "StampInputs",
     "add_stamp",
+    "current_stamp",
     "is_current",
     "list_directory",
     "make_stamp",
@@ -122,12 +126,15 @@ class Stamp:
     output: str
     reads: tuple[str, ...] = ()
     dirs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """The readers' warnings, rendered (``path:line:col: warning: ...`` and any hint)."""
 
     def render(self) -> str:
         """Return the stamp as comment lines (each ending in a newline)."""
         lines = [f"input {self.input}", f"output {self.output}"]
         lines += [f"read {path}" for path in self.reads]
         lines += [f"dir {path}" for path in self.dirs]
+        lines += [f"warning {json.dumps(text)}" for text in self.warnings]
         text = ""
         for line in lines:
             line = STAMP_PREFIX + line
@@ -140,7 +147,13 @@ class Stamp:
     def parse(cls, text: str) -> Stamp | None:
         """Read the stamp after ``text``'s first line; ``None`` when there is none."""
         lines = text.split("\n")[1:]
-        fields: dict[str, list[str]] = {"input": [], "output": [], "read": [], "dir": []}
+        fields: dict[str, list[str]] = {
+            "input": [],
+            "output": [],
+            "read": [],
+            "dir": [],
+            "warning": [],
+        }
         for line in lines:
             if not line.startswith(STAMP_PREFIX):
                 break
@@ -151,8 +164,21 @@ class Stamp:
             fields[key].append(value)
         if len(fields["input"]) != 1 or len(fields["output"]) != 1:
             return None
+        warnings = []
+        for value in fields["warning"]:
+            try:
+                text = json.loads(value)
+            except ValueError:
+                return None
+            if not isinstance(text, str):
+                return None
+            warnings.append(text)
         return cls(
-            fields["input"][0], fields["output"][0], tuple(fields["read"]), tuple(fields["dir"])
+            fields["input"][0],
+            fields["output"][0],
+            tuple(fields["read"]),
+            tuple(fields["dir"]),
+            tuple(warnings),
         )
 
 
@@ -164,11 +190,16 @@ def add_stamp(text: str, stamp: Stamp) -> str:
 
 
 def make_stamp(
-    out_dir: Path, inputs: StampInputs, recorded: SourceFiles, files: Sequence[OutputFile]
+    out_dir: Path,
+    inputs: StampInputs,
+    recorded: SourceFiles,
+    files: Sequence[OutputFile],
+    warnings: Sequence[str] = (),
 ) -> Stamp | None:
     """Return the stamp for ``files`` made from ``inputs``, or ``None`` when none can be made.
 
-    ``recorded`` holds what the readers read and looked into while the sources were read.
+    ``recorded`` holds what the readers read and looked into while the sources were read,
+    ``warnings`` what they warned of (rendered).
     No stamp is made when a path cannot be written relative to ``out_dir`` on one line, or
     when the readers looked inside the output directory (the output would be its own
     input): ``--check`` then always takes the full path.
@@ -206,6 +237,7 @@ def make_stamp(
         _output_digest(_file_digests(files)),
         tuple(sorted(extra)),
         tuple(sorted(dirs)),
+        tuple(warnings),
     )
 
 
@@ -224,35 +256,42 @@ def _paths_used(recorded: SourceFiles) -> set[str]:
 
 
 def is_current(out_dir: Path, inputs: StampInputs) -> bool:
-    """Tell whether ``out_dir`` provably holds what ``inputs`` would generate.
+    """Tell whether ``out_dir`` provably holds what ``inputs`` would generate."""
+    return current_stamp(out_dir, inputs) is not None
+
+
+def current_stamp(out_dir: Path, inputs: StampInputs) -> Stamp | None:
+    """Return ``out_dir``'s stamp when it proves the output is what ``inputs`` would generate.
 
     Reads the sources, the files and directories the stamp names and the generated files;
-    parses and renders nothing. ``False`` means "not proven": the caller does the full work.
+    parses and renders nothing. ``None`` means "not proven": the caller does the full work.
     """
     try:
         with open(out_dir / INIT_FILE, encoding="utf-8", newline="") as handle:
             stamp = Stamp.parse(handle.read())
     except (OSError, UnicodeDecodeError):
-        return False
+        return None
     if stamp is None:
-        return False
+        return None
     base = os.path.abspath(out_dir)
     try:
         sources = [(label, _file_digest(path)) for label, path in inputs.sources]
         extra = {r: _file_digest(os.path.join(base, r)) for r in stamp.reads}
     except OSError:
-        return False
+        return None
     dirs: dict[str, str] = {}
     for relative in stamp.dirs:
         path = os.path.normpath(os.path.join(base, relative))
         listing = list_directory(path)
         if listing is None:
-            return False
+            return None
         dirs[relative] = _listing_digest(listing)
     if _input_digest(inputs, sources, extra, dirs) != stamp.input:
-        return False
+        return None
     generated = _generated_on_disk(out_dir)
-    return generated is not None and _output_digest(generated) == stamp.output
+    if generated is None or _output_digest(generated) != stamp.output:
+        return None
+    return stamp
 
 
 def _relative(path: str, base: str) -> str | None:

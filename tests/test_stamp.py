@@ -152,3 +152,43 @@ def test_no_stamp_when_the_readers_looked_inside_the_output_directory(tmp_path: 
     assert made({str(tmp_path / "other" / "x.py")}) is not None
     assert made({str(tmp_path / "gen" / "__init__.py")}) is None
     assert made({str(tmp_path / "gen")}) is None
+
+
+def test_warnings_round_trip_in_the_stamp_and_bad_ones_void_it() -> None:
+    warnings = ('s.sql:3:1: warning: skipped "view" (it defines no table)\n  hint: é ok',)
+    made = stamp.Stamp("a" * 64, "b" * 64, warnings=warnings)
+    text = "# header\n" + made.render() + "BODY = 1\n"
+    assert stamp.Stamp.parse(text) == made
+    assert made.render().splitlines()[2].startswith('# persist-tool warning "s.sql:3:1: ')
+    assert stamp.Stamp.parse("# header\n# persist-tool input a\n# persist-tool output b\n") == (
+        stamp.Stamp("a", "b")
+    )
+    for bad in ("not json", "3", '["a"]'):
+        head = "# header\n# persist-tool input a\n# persist-tool output b\n"
+        voided = f"{head}# persist-tool warning {bad}\n"
+        assert stamp.Stamp.parse(voided) is None
+
+
+def test_a_run_answered_from_the_stamp_repeats_the_readers_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("s.sql").write_text(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);\nCREATE VIEW v AS SELECT id FROM t;\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    first = runner.invoke(app, ["generate", "entity", "s.sql", "-o", "gen"])
+    assert first.exit_code == 0, first.output
+    warning = next(line for line in first.output.splitlines() if "warning" in line)
+    assert warning.startswith("s.sql:2:1: warning: skipped")
+    again = runner.invoke(app, ["generate", "entity", "s.sql", "-o", "gen"])
+    assert again.exit_code == 0 and "up to date" in again.output
+    check = runner.invoke(app, ["generate", "entity", "s.sql", "-o", "gen", "--check"])
+    assert check.exit_code == 0
+    for answered in (again, check):
+        assert answered.output.splitlines()[0] == warning
+    init = (tmp_path / "gen" / "__init__.py").read_text(encoding="utf-8")
+    assert "# persist-tool warning " in init
+    assert_black_stable(sorted((tmp_path / "gen").glob("*.py")))
+    assert_ruff_clean(tmp_path / "gen")

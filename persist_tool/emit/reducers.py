@@ -249,15 +249,22 @@ def commands_constant(plan: EntityPlan) -> list[str]:
             f"{e.name}Command: TypeAlias = (", *[f"    {line}" for line in inner], ")"
         )
     # A comprehension over one class a line: black leaves long ``Cls.name: Cls`` entries
-    # alone, but they would not fit the line.
-    table = join_lines(
-        f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{",
-        "    command.name: command",
-        "    for command in (",
-        *[f"        {c.class_name}," for c in plan.commands],
-        "    )",
-        "}",
-    )
+    # alone, but they would not fit the line. A one-class tuple's comma is no magic
+    # trailing comma to black, which joins it (an entity with no mutable field, a join
+    # table, has the one command ``Touch``).
+    head = f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{"
+    if len(plan.commands) == 1:
+        only = plan.commands[0].class_name
+        table = join_lines(head, f"    command.name: command for command in ({only},)", "}")
+    else:
+        table = join_lines(
+            head,
+            "    command.name: command",
+            "    for command in (",
+            *[f"        {c.class_name}," for c in plan.commands],
+            "    )",
+            "}",
+        )
     specs: list[str] = []
     consts = frozenset(schema_constant_names(plan))
     for c in plan.commands:

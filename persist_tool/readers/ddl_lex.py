@@ -127,9 +127,10 @@ class _Lexer:
     def next(self) -> Token | None:
         """Return the token at ``pos`` and advance past it (``None`` at the end)."""
         text, pos = self.text, self.pos
-        if self.common is not None and (match := self.common.match(text, pos)) is not None:
-            end = self.pos = match.end()
-            return Token(match.lastgroup or "", text[pos:end], pos, end)
+        common = self.common.match(text, pos) if self.common is not None else None
+        if common is not None:
+            stop = self.pos = common.end()
+            return Token(common.lastgroup or "", text[pos:stop], pos, stop)
         if pos >= len(text):
             return None
         ch = text[pos]

@@ -67,6 +67,21 @@ def test_generated_package_passes_black_ruff_mypy_and_imports_alone(
     assert_generated_quality(package)
 
 
+def test_an_entity_with_no_mutable_field_has_one_command_and_passes_every_check(
+    tmp_path: Path,
+) -> None:
+    # A join table: its key is all it holds, so ``Touch`` is its only command, and the
+    # one-class command table must be laid out as black lays out a one-element tuple.
+    key = (
+        ir.Field("order_id", "order_id", ir.IntegerType(), immutable=True),
+        ir.Field("tag_id", "tag_id", ir.IntegerType(), immutable=True),
+    )
+    join = ir.Entity("OrderTag", "order_tags", 1, key, primary_key=("order_id", "tag_id"))
+    files = _render(join)
+    assert "command.name: command for command in (OrderTagTouch,)" in files["order_tag.py"]
+    assert_generated_quality(_write(tmp_path, "joinpkg", files))
+
+
 def test_two_renders_are_byte_identical() -> None:
     assert _render(samples.todo(), samples.hostile()) == _render(samples.todo(), samples.hostile())
 

@@ -122,11 +122,7 @@ def classify(statement: Statement) -> Kind:
         temporary = False
         previous: Token | None = None
         for token in words[1:16]:
-            if (
-                previous is not None
-                and previous.kind == "punct"
-                and previous.text == "="
-            ):
+            if previous is not None and previous.kind == "punct" and previous.text == "=":
                 previous = token
                 continue
             previous = token
@@ -136,9 +132,7 @@ def classify(statement: Statement) -> Kind:
             if upper in ("TEMPORARY", "TEMP"):
                 temporary = True
             if upper in _CREATE_KINDS:
-                label = "CREATE " + (
-                    "MATERIALIZED VIEW" if upper == "MATERIALIZED" else upper
-                )
+                label = "CREATE " + ("MATERIALIZED VIEW" if upper == "MATERIALIZED" else upper)
                 return Kind(_CREATE_KINDS[upper], label, temporary)
             if upper not in _NOISE:
                 break
@@ -181,9 +175,7 @@ def _quiet_sqlglot() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def parse_statement(
-    source: Source, sql: str, start: int, dialect: str
-) -> exp.Expression:
+def parse_statement(source: Source, sql: str, start: int, dialect: str) -> exp.Expression:
     """Parse one statement's text (which starts at ``start`` in the source)."""
     try:
         with _quiet_sqlglot():

@@ -114,9 +114,7 @@ class HeaderProblem(Exception):
         self.hint = hint
 
 
-_HEADER_HINT = (
-    "write it as: -- persist: EntityName schema_version=2 (both parts optional)"
-)
+_HEADER_HINT = "write it as: -- persist: EntityName schema_version=2 (both parts optional)"
 _HEADER_KEYS = frozenset({"schema_version", "name"})
 
 
@@ -142,13 +140,9 @@ def parse_persist_header(token: Token) -> PersistHeader:
             continue
         key, _, value = part.partition("=")
         if key not in _HEADER_KEYS:
-            raise HeaderProblem(
-                offset, f"unknown key {key!r} in -- persist: comment", _HEADER_HINT
-            )
+            raise HeaderProblem(offset, f"unknown key {key!r} in -- persist: comment", _HEADER_HINT)
         if key in seen or (key == "name" and name is not None):
-            raise HeaderProblem(
-                offset, f"{key} given twice in -- persist: comment", _HEADER_HINT
-            )
+            raise HeaderProblem(offset, f"{key} given twice in -- persist: comment", _HEADER_HINT)
         seen.add(key)
         if key == "name":
             name = _check_name(value, offset + len(key) + 1)
@@ -230,12 +224,7 @@ def _take_until(words: list[Token], start: int, stops: frozenset[str]) -> int:
             depth += 1
         elif token.kind == "punct" and token.text in ")]":
             depth -= 1
-        elif (
-            depth == 0
-            and index > start
-            and token.kind == "word"
-            and token.upper in stops
-        ):
+        elif depth == 0 and index > start and token.kind == "word" and token.upper in stops:
             if (
                 token.upper == "WITH"
                 and index + 1 < len(words)
@@ -272,9 +261,7 @@ def _charset_follows(words: list[Token]) -> bool:
     )
 
 
-def scan_column_items(
-    source: str, statement: Statement, after: int
-) -> dict[int, ColumnItem]:
+def scan_column_items(source: str, statement: Statement, after: int) -> dict[int, ColumnItem]:
     """Return the column definitions of a CREATE TABLE body, by the offset of their name.
 
     ``after`` is an offset inside the statement before the body's opening parenthesis (the

@@ -185,9 +185,7 @@ class DialectReading(TableSyntax):
             plain = [t for t in item.type_tokens if t.kind != "punct"]
             if len(words) < 2 or len(plain) != len(words):
                 continue
-            stop = next(
-                (t.start for t in item.type_tokens if t.kind == "punct"), words[-1].end
-            )
+            stop = next((t.start for t in item.type_tokens if t.kind == "punct"), words[-1].end)
             for index in range(words[0].start, min(stop, words[-1].end)):
                 if sql[index - statement.start].isspace():
                     sql[index - statement.start] = "_"
@@ -199,9 +197,7 @@ class DialectReading(TableSyntax):
                 try:
                     return parse_persist_header(token)
                 except HeaderProblem as problem:
-                    raise DdlProblem(
-                        problem.offset, problem.message, problem.hint
-                    ) from None
+                    raise DdlProblem(problem.offset, problem.message, problem.hint) from None
         return None
 
     def _properties(self, draft: TableDraft, tree: exp.Expression, base: int) -> None:
@@ -250,16 +246,12 @@ class DialectReading(TableSyntax):
             try:
                 spec = map_type(definition, "ENUM", self.dialect, {})
             except TypeProblem as problem:
-                raise DdlProblem(
-                    statement.start, problem.message, problem.hint
-                ) from None
+                raise DdlProblem(statement.start, problem.message, problem.hint) from None
             type_name = target.name
             assert isinstance(spec.type, ir.EnumType)
             enum_name = naming.class_name(type_name).rstrip("_") or "Enum"
             enum_type = ir.EnumType(enum_name, spec.type.values)
-            self.user_types[type_name.lower()] = TypeSpec(
-                enum_type, extra={"sql_enum": type_name}
-            )
+            self.user_types[type_name.lower()] = TypeSpec(enum_type, extra={"sql_enum": type_name})
             return
         self._skip(statement, Kind("skip", "CREATE TYPE"))
 
@@ -283,9 +275,7 @@ class DialectReading(TableSyntax):
         if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
             raise DdlProblem(statement.start, "cannot read this CREATE DOMAIN")
         column_def = tree.this.expressions[0]
-        draft = TableDraft(
-            "domain", statement.start, self.source.location(statement.start)
-        )
+        draft = TableDraft("domain", statement.start, self.source.location(statement.start))
         type_text = re.sub(r"\s+", " ", body.split(" CONSTRAINT ")[0]).strip()
         item = ColumnItem(name_token, type_text=type_text, type_start=words[rest].start)
         fake = Statement(statement.start, statement.end, [])
@@ -331,9 +321,7 @@ class DialectReading(TableSyntax):
         draft = self._table_for(table, base, "CREATE INDEX")
         params = index.args.get("params")
         columns_nodes = (
-            params.args.get("columns")
-            if isinstance(params, exp.IndexParameters)
-            else None
+            params.args.get("columns") if isinstance(params, exp.IndexParameters) else None
         )
         columns_nodes = columns_nodes or index.expressions
         try:
@@ -343,9 +331,7 @@ class DialectReading(TableSyntax):
                 base,
                 "skipped an index over expressions: persist-tool records indexes over columns only",
             )
-            draft.extra.setdefault("expression_indexes", []).append(
-                tree.sql(dialect=self.dialect)
-            )
+            draft.extra.setdefault("expression_indexes", []).append(tree.sql(dialect=self.dialect))
             return
         if not cols:
             raise DdlProblem(base, "CREATE INDEX without columns")
@@ -376,9 +362,7 @@ class DialectReading(TableSyntax):
             )
         )
 
-    def _table_for(
-        self, table: exp.Expression | None, base: int, what: str
-    ) -> TableDraft:
+    def _table_for(self, table: exp.Expression | None, base: int, what: str) -> TableDraft:
         if not isinstance(table, exp.Table):
             raise DdlProblem(base, f"{what} without a table name")
         draft = self.tables.get(table.name.casefold())
@@ -414,13 +398,9 @@ class DialectReading(TableSyntax):
                 (
                     self._column(draft, action, base, {}, statement)
                     if item is None
-                    else self._column(
-                        draft, action, base, {item.name.start: item}, statement
-                    )
+                    else self._column(draft, action, base, {item.name.start: item}, statement)
                 )
-            elif isinstance(action, exp.AlterColumn) and self._alter_column(
-                draft, action, base
-            ):
+            elif isinstance(action, exp.AlterColumn) and self._alter_column(draft, action, base):
                 continue
             elif isinstance(action, (exp.AlterColumn, exp.Expression)):
                 self.warn(
@@ -428,12 +408,8 @@ class DialectReading(TableSyntax):
                     f"ignored ALTER TABLE action: {action.sql(dialect=self.dialect)[:80]}",
                 )
 
-    def _alter_column(
-        self, draft: TableDraft, action: exp.AlterColumn, base: int
-    ) -> bool:
-        column = draft.require(
-            action.name, node_offset(action.this, base), "ALTER COLUMN"
-        )
+    def _alter_column(self, draft: TableDraft, action: exp.AlterColumn, base: int) -> bool:
+        column = draft.require(action.name, node_offset(action.this, base), "ALTER COLUMN")
         if action.args.get("default") is not None:
             self._default(column, action.args["default"], None)
             return True
@@ -441,13 +417,8 @@ class DialectReading(TableSyntax):
             column.default = None
             column.generated = False
             return True
-        if (
-            action.args.get("allow_null") is not None
-            and action.args.get("dtype") is None
-        ):
-            column.nullable = bool(
-                action.args.get("allow_null")
-            ) and not action.args.get("drop")
+        if action.args.get("allow_null") is not None and action.args.get("dtype") is None:
+            column.nullable = bool(action.args.get("allow_null")) and not action.args.get("drop")
             return True
         return False
 
@@ -467,23 +438,15 @@ class DialectReading(TableSyntax):
         if kind == "TABLE":
             self._table_for(target, base, "COMMENT ON TABLE").doc = doc
         elif kind == "COLUMN" and isinstance(target, exp.Column):
-            table = (
-                exp.Table(this=exp.to_identifier(target.table))
-                if target.table
-                else None
-            )
-            if table is not None and isinstance(
-                target.args.get("table"), exp.Identifier
-            ):
+            table = exp.Table(this=exp.to_identifier(target.table)) if target.table else None
+            if table is not None and isinstance(target.args.get("table"), exp.Identifier):
                 table = exp.Table(this=target.args["table"])
             draft = self._table_for(table, base, "COMMENT ON COLUMN")
-            draft.require(
-                target.name, node_offset(target.this, base), "COMMENT ON COLUMN"
-            ).doc = doc
-        else:
-            self.warn(
-                base, f"skipped COMMENT ON {kind}: only tables and columns have docs"
+            draft.require(target.name, node_offset(target.this, base), "COMMENT ON COLUMN").doc = (
+                doc
             )
+        else:
+            self.warn(base, f"skipped COMMENT ON {kind}: only tables and columns have docs")
 
     @staticmethod
     def _head(statement: Statement) -> str:
@@ -500,9 +463,7 @@ class DialectReading(TableSyntax):
                         "which this file does not create",
                     )
 
-    _HANDLERS: ClassVar[
-        dict[str, Callable[[DialectReading, Statement, Kind], None]]
-    ] = {
+    _HANDLERS: ClassVar[dict[str, Callable[[DialectReading, Statement, Kind], None]]] = {
         "table": _table,
         "index": _defer_index,
         "type": _type,

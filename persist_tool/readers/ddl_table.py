@@ -146,9 +146,7 @@ def convert_literal(value: Any, field_type: ir.FieldType) -> Any:
         raise ValueError(f"{value!r} is not an array literal persist-tool understands")
     converter = _LITERAL_CONVERTERS.get(type(field_type))
     if converter is None:
-        raise ValueError(
-            f"a literal default is not meaningful for a {field_type.kind} field"
-        )
+        raise ValueError(f"a literal default is not meaningful for a {field_type.kind} field")
     return converter(value)
 
 
@@ -253,8 +251,7 @@ class TableDraft:
         """Record a secondary index; a second index with the same name is an error."""
         offsets = index.column_offsets or [index.offset] * len(index.columns)
         index.columns = [
-            self.require(n, o, "INDEX").column
-            for n, o in zip(index.columns, offsets, strict=True)
+            self.require(n, o, "INDEX").column for n, o in zip(index.columns, offsets, strict=True)
         ]
         for other in self.indexes:
             if other.name.casefold() == index.name.casefold():
@@ -264,16 +261,12 @@ class TableDraft:
                 )
         self.indexes.append(index)
 
-    def build(
-        self, name: str, schema_version: int, dialect: str, display: str
-    ) -> ir.Entity:
+    def build(self, name: str, schema_version: int, dialect: str, display: str) -> ir.Entity:
         """Return the finished entity called ``name``."""
         names = naming.assign_unique([c.column for c in self.columns])
         pk = set(self.primary_key or ())
         fields = tuple(
-            self._build_field(
-                c, names[c.column], name, c.column in pk, dialect, display
-            )
+            self._build_field(c, names[c.column], name, c.column in pk, dialect, display)
             for c in self.columns
         )
         extra: dict[str, Any] = {"dialect": dialect}
@@ -282,9 +275,7 @@ class TableDraft:
         if self.primary_key_name:
             extra["primary_key_name"] = self.primary_key_name
         unique_names = {
-            ",".join(names[c] for c in cols): uname
-            for cols, uname in self.unique
-            if uname
+            ",".join(names[c] for c in cols): uname for cols, uname in self.unique if uname
         }
         if unique_names:
             extra["unique_names"] = unique_names
@@ -293,8 +284,7 @@ class TableDraft:
             extra["index_options"] = index_options
         if self.foreign_keys:
             extra["foreign_keys"] = [
-                {**fk, "columns": [names[c] for c in fk["columns"]]}
-                for fk in self.foreign_keys
+                {**fk, "columns": [names[c] for c in fk["columns"]]} for fk in self.foreign_keys
             ]
         if self.checks:
             extra["checks"] = list(self.checks)
@@ -307,8 +297,7 @@ class TableDraft:
             primary_key=tuple(names[c] for c in self.primary_key or ()),
             unique=tuple(tuple(names[c] for c in cols) for cols, _ in self.unique),
             indexes=tuple(
-                ir.Index(i.name, tuple(names[c] for c in i.columns), i.unique)
-                for i in self.indexes
+                ir.Index(i.name, tuple(names[c] for c in i.columns), i.unique) for i in self.indexes
             ),
             doc=self.doc,
             location=self.location,

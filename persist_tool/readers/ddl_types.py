@@ -110,11 +110,7 @@ def _integer(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
     bits, minimum, maximum = _INT_RANGES[dt.this]
     if ctx.dialect == "sqlite" and _SQLITE_ROWID.match(ctx.text):
         bits = 64
-    if (
-        ctx.dialect == "tsql"
-        and dt.this == DType.UTINYINT
-        and not _UNSIGNED.search(ctx.text)
-    ):
+    if ctx.dialect == "tsql" and dt.this == DType.UTINYINT and not _UNSIGNED.search(ctx.text):
         # SQL Server's TINYINT is unsigned by definition (0..255).
         bits, minimum, maximum = 16, 0, 255
     bounds: dict[str, Any] = {}
@@ -179,12 +175,7 @@ def _decimal(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
     precision = _int_param(dt, 0)
     scale = _int_param(dt, 1)
     oracle_number = ctx.dialect == "oracle" and bool(_ORACLE_NUMBER.match(ctx.text))
-    if (
-        oracle_number
-        and precision is not None
-        and scale in (None, 0)
-        and precision <= 18
-    ):
+    if oracle_number and precision is not None and scale in (None, 0) and precision <= 18:
         bits = 16 if precision <= 4 else 32 if precision <= 9 else 64
         return TypeSpec(IntegerType(bits))
     if precision is None and _params(dt) and isinstance(_params(dt)[0], exp.Star):
@@ -196,9 +187,7 @@ def _decimal(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
 
 
 def _money(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
-    return TypeSpec(
-        DecimalType(19, 4) if dt.this == DType.MONEY else DecimalType(10, 4)
-    )
+    return TypeSpec(DecimalType(19, 4) if dt.this == DType.MONEY else DecimalType(10, 4))
 
 
 # --------------------------------------------------------------------------- strings
@@ -234,9 +223,7 @@ def _bit(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
 
 # --------------------------------------------------------------------------- time
 
-_TZ_TEXT = re.compile(
-    r"\bWITH\s+(LOCAL\s+)?TIME\s+ZONE\b|TZ\s*(\(|$)|OFFSET\b", re.IGNORECASE
-)
+_TZ_TEXT = re.compile(r"\bWITH\s+(LOCAL\s+)?TIME\s+ZONE\b|TZ\s*(\(|$)|OFFSET\b", re.IGNORECASE)
 
 
 def _datetime(dt: exp.DataType, ctx: _Ctx) -> TypeSpec:
@@ -363,9 +350,7 @@ _MAPPERS: dict[exp.DType, Callable[[exp.DataType, _Ctx], TypeSpec]] = {
     DType.JSON: _const(JsonType({})),
     DType.JSONB: _const(JsonType({})),
     DType.HSTORE: _const(
-        JsonType(
-            {"type": "object", "additionalProperties": {"type": ["string", "null"]}}
-        )
+        JsonType({"type": "object", "additionalProperties": {"type": ["string", "null"]}})
     ),
     DType.ENUM: _enum,
     DType.SET: _set,

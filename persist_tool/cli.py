@@ -384,11 +384,13 @@ def _exit_now(code: object) -> NoReturn:
     processes), and freeing a big schema's objects one by one only delays the exit: a
     tenth of a second for 500 entities. Exit codes are those of ``sys.exit(code)``.
     """
-    if isinstance(code, str):
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # as the interpreter does with sys.exit("message") or any other object
         print(code, file=sys.stderr)
         status = 1
-    else:
-        status = 0 if code is None else int(code)  # type: ignore[call-overload]
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

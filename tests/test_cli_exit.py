@@ -28,7 +28,13 @@ def _exit_with(code: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     ("code", "status", "message"),
-    [("None", 0, ""), ("0", 0, ""), ("2", 2, ""), ("'bad input'", 1, "bad input\n")],
+    [
+        ("None", 0, ""),
+        ("0", 0, ""),
+        ("2", 2, ""),
+        ("'bad input'", 1, "bad input\n"),
+        ("3.5", 1, "3.5\n"),
+    ],
 )
 def test_exit_status_is_that_of_sys_exit_and_buffered_output_is_written(
     code: str, status: int, message: str

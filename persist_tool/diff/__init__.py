@@ -10,7 +10,7 @@ This package imports only ``persist_tool.ir`` and the standard library.
 
 from __future__ import annotations
 
-from persist_tool.diff.apply import apply_change, apply_changes, invert_changes
+from persist_tool.diff.apply import apply_change, apply_changes, invert_changes, table_steps
 from persist_tool.diff.backfill import (
     FACTORIES,
     apply_defaults,
@@ -80,6 +80,7 @@ __all__ = [
     "missing_backfills",
     "parse_default_option",
     "parse_value",
+    "table_steps",
 ]
 
 

@@ -9,7 +9,7 @@ a diff really leads from one schema to the other and that its inverse leads back
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from persist_tool import ir
@@ -35,7 +35,7 @@ from persist_tool.diff.changes import (
     RenameField,
 )
 
-__all__ = ["apply_change", "apply_changes", "invert_changes"]
+__all__ = ["apply_change", "apply_changes", "invert_changes", "table_steps"]
 
 _Entities = dict[str, ir.Entity]
 
@@ -55,6 +55,23 @@ def apply_changes(schema: ir.Schema, changes: Iterable[Change]) -> ir.Schema:
     for change in changes:
         apply_change(change, entities)
     return replace(schema, entities=tuple(entities.values()))
+
+
+def table_steps(
+    before: ir.Entity, changes: Iterable[Change]
+) -> Iterator[tuple[Change, ir.Entity, ir.Entity]]:
+    """Yield each change of ``before``'s table, with the entity before and after it.
+
+    Changes that do not touch the table (``touches_table`` false) are passed over.
+    """
+    state: _Entities = {before.name: before}
+    for change in changes:
+        if not change.touches_table:
+            continue
+        name = change.old_name if isinstance(change, RenameEntity) else change.entity
+        prev = state[name]
+        apply_change(change, state)
+        yield change, prev, state[change.entity]
 
 
 @functools.singledispatch

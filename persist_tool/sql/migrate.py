@@ -45,7 +45,7 @@ from persist_tool.diff import (
     DropField,
     RenameEntity,
     RenameField,
-    apply_change,
+    table_steps,
 )
 from persist_tool.sql.alter import (
     alter_table,
@@ -76,8 +76,6 @@ __all__ = [
     "needs_rebuild",
     "step_statements",
 ]
-
-_Entities = dict[str, ir.Entity]
 
 
 # --------------------------------------------------------------------------- columns
@@ -303,15 +301,8 @@ def step_statements(
         return list(ddl(after, dialect))
     if dialect == "sqlite" and needs_rebuild(before, changes):
         return rebuild_statements(before, after, changes)
-    state: _Entities = {before.name: before}
     out: list[str] = _dropped_foreign_keys(before, changes, dialect)
-    for change in changes:
-        if not change.touches_table:
-            continue
-        name = change.old_name if isinstance(change, RenameEntity) else change.entity
-        prev = state[name]
-        apply_change(change, state)
-        cur = state[change.entity]
+    for change, prev, cur in table_steps(before, changes):
         if dialect == "sqlite":
             plan = constraint_plan(prev, cur, dialect, _renames(change), indexes_only=True)
             op = _COLUMN_OPS.get(type(change)) if isinstance(change, _SQLITE_COLUMN_OPS) else None

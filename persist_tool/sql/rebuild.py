@@ -26,7 +26,7 @@ from persist_tool.diff import (
     DropIndex,
     RenameEntity,
     RenameField,
-    apply_change,
+    table_steps,
 )
 from persist_tool.sql.alter import (
     alter_table,
@@ -50,8 +50,6 @@ __all__ = ["REBUILD_PREFIX", "needs_rebuild", "rebuild_statements"]
 
 REBUILD_PREFIX = "__persist_new_"
 """Name prefix of the table SQLite's rebuild procedure fills before renaming it."""
-
-_Entities = dict[str, ir.Entity]
 
 
 _SQLITE_ALTERS: tuple[type[Change], ...] = (RenameField, RenameEntity, AddIndex, DropIndex)
@@ -115,30 +113,14 @@ def _sqlite_native(change: Change, before: ir.Entity, after: ir.Entity) -> bool:
 
 def needs_rebuild(before: ir.Entity, changes: Sequence[Change]) -> bool:
     """Tell whether SQLite must rebuild ``before``'s table to make ``changes``."""
-    state: _Entities = {before.name: before}
-    for change in changes:
-        if not change.touches_table:
-            continue
-        name = change.old_name if isinstance(change, RenameEntity) else change.entity
-        prev = state[name]
-        apply_change(change, state)
-        if not _sqlite_native(change, prev, state[change.entity]):
-            return True
-    return False
+    return any(not _sqlite_native(c, prev, cur) for c, prev, cur in table_steps(before, changes))
 
 
 def _sources(before: ir.Entity, changes: Sequence[Change]) -> dict[str, exp.Expr]:
     """Return, per field of the new table, the SQL value read from the old table's row."""
     d = "sqlite"
     values: dict[str, exp.Expr] = {f.name: column_ref(f, d) for f in before.fields}
-    state: _Entities = {before.name: before}
-    for change in changes:
-        if not change.touches_table:
-            continue
-        name = change.old_name if isinstance(change, RenameEntity) else change.entity
-        prev = state[name]
-        apply_change(change, state)
-        cur = state[change.entity]
+    for change, prev, cur in table_steps(before, changes):
         if isinstance(change, RenameField):
             values[change.new_name] = values.pop(change.old_name)
         elif isinstance(change, DropField):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from persist_tool.diff.apply import apply_change, apply_changes, invert_changes, table_steps
 from persist_tool.diff.backfill import (
     FACTORIES,
+    added_value,
     apply_defaults,
     backfill_key,
     missing_backfills,
@@ -66,6 +67,7 @@ __all__ = [
     "DropUnique",
     "RenameEntity",
     "RenameField",
+    "added_value",
     "apply_change",
     "apply_changes",
     "apply_defaults",

@@ -26,6 +26,7 @@ from persist_tool.diff.changes import AddField, AlterNullability, Change
 
 __all__ = [
     "FACTORIES",
+    "added_value",
     "apply_defaults",
     "backfill_key",
     "missing_backfills",
@@ -38,6 +39,16 @@ FACTORIES: frozenset[str] = frozenset({"now", "today", "uuid4", "list", "dict"})
 
 _OPTION = re.compile(r"^\s*([^.=\s]+)\.([^=\s]+)\s*=(.*)$", re.DOTALL)
 _Backfillable = AddField | AlterNullability
+
+
+def added_value(change: AddField) -> ir.Default | None:
+    """Return the value existing rows get for an added field (backfill, else its default)."""
+    if change.backfill is not None:
+        return change.backfill
+    default = change.definition.default
+    if default is not None and default.kind in (ir.Default.LITERAL, ir.Default.FACTORY):
+        return default if default.value is not None else None
+    return None
 
 
 def backfill_key(change: _Backfillable) -> str:

@@ -39,6 +39,7 @@ from persist_tool.diff import (
     DropField,
     RenameEntity,
     RenameField,
+    added_value,
     apply_change,
     describe_type,
 )
@@ -196,18 +197,9 @@ def _(change: DropField, body: _Body, before: ir.Entity) -> None:
     body.lines.append(f"del {_key(change.field_name)}")
 
 
-def _fill(change: AddField) -> ir.Default | None:
-    if change.backfill is not None:
-        return change.backfill
-    default = change.definition.default
-    if default is not None and default.kind in (ir.Default.LITERAL, ir.Default.FACTORY):
-        return default if default.value is not None else None
-    return None
-
-
 @_state.register
 def _(change: AddField, body: _Body, before: ir.Entity) -> None:
-    fill = _fill(change)
+    fill = added_value(change)
     if fill is None:
         if not change.definition.nullable:
             body.stub(f"give stored records a value for the new field `{change.field_name}`")

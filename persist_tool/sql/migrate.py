@@ -45,6 +45,7 @@ from persist_tool.diff import (
     DropField,
     RenameEntity,
     RenameField,
+    added_value,
     table_steps,
 )
 from persist_tool.sql.alter import (
@@ -61,7 +62,6 @@ from persist_tool.sql.model import ForeignKey, foreign_keys, identity_field, res
 from persist_tool.sql.rebuild import REBUILD_PREFIX, needs_rebuild, rebuild_statements
 from persist_tool.sql.types import ColumnType, plan_types
 from persist_tool.sql.values import (
-    added_value,
     backfill_expression,
     column_ref,
     conversion_expression,

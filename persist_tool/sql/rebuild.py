@@ -26,6 +26,7 @@ from persist_tool.diff import (
     DropIndex,
     RenameEntity,
     RenameField,
+    added_value,
     table_steps,
 )
 from persist_tool.sql.alter import (
@@ -40,7 +41,6 @@ from persist_tool.sql.dialects import identifier, table
 from persist_tool.sql.model import foreign_keys, identity_field
 from persist_tool.sql.types import plan_types
 from persist_tool.sql.values import (
-    added_value,
     backfill_expression,
     column_ref,
     conversion_expression,

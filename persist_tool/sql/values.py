@@ -15,13 +15,11 @@ import sqlglot
 from sqlglot import exp
 
 from persist_tool import ir
-from persist_tool.diff import AddField
 from persist_tool.sql.constraints import default_expression
 from persist_tool.sql.dialects import identifier
 from persist_tool.sql.types import ColumnType
 
 __all__ = [
-    "added_value",
     "backfill_expression",
     "column_ref",
     "conversion_expression",
@@ -112,13 +110,3 @@ def backfill_expression(
             hint="pass a literal with --default ENTITY.FIELD=VALUE",
         )
     return node
-
-
-def added_value(change: AddField) -> ir.Default | None:
-    """Return the value existing rows get for an added field (backfill, else its default)."""
-    if change.backfill is not None:
-        return change.backfill
-    default = change.definition.default
-    if default is not None and default.kind in (ir.Default.LITERAL, ir.Default.FACTORY):
-        return default if default.value is not None else None
-    return None

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -15,6 +22,27 @@ DIALECTS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.db),
     pytest.param("mysql", id="mysql", marks=pytest.mark.db),
 ]
+
+
+@contextmanager
+def generated_package(source: Path, out: Path, name: str) -> Iterator[ModuleType]:
+    """Generate ``source`` into a package under ``out`` with the command line, as a user
+    would, and yield it imported (``name`` and a random suffix keep sessions apart)."""
+    package = f"{name}_{uuid.uuid4().hex[:8]}"
+    command = [sys.executable, "-m", "persist_tool", "generate", "entity", str(source)]
+    done = subprocess.run(
+        [*command, "-o", str(out / package)],
+        cwd=source.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out))
 
 
 _NO_PARAMS: Any = object()
@@ -69,9 +97,7 @@ def raw_connection(dialect: str) -> Iterator[Any]:
     if dialect == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(
-            ":memory:", isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         try:
             yield conn
         finally:

@@ -10,10 +10,6 @@ concurrency tests, and UUID, JSON, bytes and client-chosen composite keys.
 
 from __future__ import annotations
 
-import importlib
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +21,8 @@ import pytest
 from persist_runtime import ConflictError, Store, ValidationError
 from persist_runtime.collections import Collection
 
+from tests.runtime.conftest import generated_package
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,29 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The generated shop package, importable for the session."""
     out = tmp_path_factory.mktemp("generated")
-    package = f"shop_{uuid.uuid4().hex[:8]}"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "persist_tool",
-            "generate",
-            "entity",
-            str(ROOT / "fixtures" / "shop" / "shop.sql"),
-            "-o",
-            str(out / package),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(package)
-    finally:
-        sys.path.remove(str(out))
+    with generated_package(ROOT / "fixtures" / "shop" / "shop.sql", out, "shop") as package:
+        yield package
 
 
 @pytest.fixture

@@ -6,17 +6,13 @@ statement is sent with parameters, even none; the store sends DDL without any.
 
 from __future__ import annotations
 
-import importlib
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 from persist_runtime import Store, ValidationError
 
-from tests.runtime.conftest import RecordingConnection
+from tests.runtime.conftest import RecordingConnection, generated_package
 
 DDL = """\
 -- persist: Slot schema_version=1
@@ -32,17 +28,8 @@ def slots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The generated package for ``DDL``, importable for the module's tests."""
     out = tmp_path_factory.mktemp("generated")
     (out / "slots.sql").write_text(DDL, encoding="utf-8")
-    package = f"slots_{uuid.uuid4().hex[:8]}"
-    command = [sys.executable, "-m", "persist_tool", "generate", "entity", "slots.sql"]
-    done = subprocess.run(
-        [*command, "-o", package], cwd=out, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(package)
-    finally:
-        sys.path.remove(str(out))
+    with generated_package(out / "slots.sql", out, "slots") as package:
+        yield package
 
 
 def test_a_check_with_a_percent_sign_is_created_and_holds(

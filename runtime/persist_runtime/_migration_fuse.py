@@ -33,7 +33,6 @@ import ast
 import copy
 import hashlib
 import linecache
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,27 +55,15 @@ __all__ = [
     "DENIED_NAMES",
     "FusedChain",
     "fuse_chain",
-    "fusion_enabled",
     "refusal",
     "restore_local_names",
 ]
 
 StateFunction = Callable[[dict[str, Any]], dict[str, Any]]
 
-ENVIRONMENT_SWITCH = "PERSIST_RUNTIME_FUSE"
-"""Environment variable: ``0`` (or ``false``, ``no``, ``off``) turns fusion off."""
-_OFF_WORDS = frozenset({"0", "false", "no", "off"})
-
 _PARAMETER = f"{PREFIX}record"
 _BUILTIN_LOOKUP = f"{PREFIX}builtin"
 _FUSED_NAME = "fused_migrate_state"
-
-
-def fusion_enabled(fuse: bool | None = None) -> bool:
-    """Return ``fuse``, or when it is ``None`` whether the environment leaves fusion on."""
-    if fuse is not None:
-        return fuse
-    return os.environ.get(ENVIRONMENT_SWITCH, "1").strip().lower() not in _OFF_WORDS
 
 
 def refusal(fns: Sequence[Callable[..., Any]]) -> str | None:

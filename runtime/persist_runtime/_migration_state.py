@@ -4,20 +4,41 @@ A chain's ``migrate_state`` functions run as one: their bodies fused into one fu
 (``_migration_fuse``) when they can be, else called in order with as few extra calls as
 possible. Fusing is deferred to a chain's first record (``FuseOnFirstCall``), and a failure
 inside fused code is traced back to the step and line its author wrote (``fused_step``).
+The fusing code is imported then too, not with the runtime: most programs never upgrade a
+record.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._migration_fuse import ENVIRONMENT_SWITCH, FusedChain, fuse_chain, restore_local_names
-
 if TYPE_CHECKING:
+    from ._migration_fuse import FusedChain
     from .migrations import MigrationStep, StateMigration
 
-__all__ = ["FuseOnFirstCall", "FusedChains", "compose", "fused_step", "identity"]
+__all__ = [
+    "ENVIRONMENT_SWITCH",
+    "FuseOnFirstCall",
+    "FusedChains",
+    "compose",
+    "fused_step",
+    "fusion_enabled",
+    "identity",
+]
+
+ENVIRONMENT_SWITCH = "PERSIST_RUNTIME_FUSE"
+"""Environment variable: ``0`` (or ``false``, ``no``, ``off``) turns fusion off."""
+_OFF_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def fusion_enabled(fuse: bool | None = None) -> bool:
+    """Return ``fuse``, or when it is ``None`` whether the environment leaves fusion on."""
+    if fuse is not None:
+        return fuse
+    return os.environ.get(ENVIRONMENT_SWITCH, "1").strip().lower() not in _OFF_WORDS
 
 
 def identity(record: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +67,7 @@ def compose(fns: Sequence[StateMigration]) -> StateMigration:
     return chained
 
 
-FusedChains: TypeAlias = dict[int, tuple[FusedChain, tuple["MigrationStep", ...]]]
+FusedChains: TypeAlias = dict[int, tuple["FusedChain", tuple["MigrationStep", ...]]]
 """A plan's fused chains by the ``id`` of their code, with the steps whose bodies they run.
 
 Code objects are keyed by identity: two of them compare equal when only their files differ.
@@ -80,6 +101,8 @@ class FuseOnFirstCall:
             steps = self._steps
             label = f"{steps[0].entity} v{steps[0].from_version} -> v{steps[-1].to_version}"
             fns = [s.migrate_state for s in steps if s.migrate_state is not None]
+            from ._migration_fuse import fuse_chain
+
             try:
                 chain = fuse_chain(fns, label)
             except Exception:  # fusion is an optimisation: never let it fail an upgrade
@@ -111,6 +134,8 @@ def fused_step(
     index, filename, line = origin
     step = steps[index]
     if tb.tb_next is None:
+        from ._migration_fuse import restore_local_names
+
         restore_local_names(error)
     error.add_note(
         f"{step.label}: raised at {filename}:{line} (the chain's migrate_state bodies ran"

@@ -32,8 +32,14 @@ from types import CodeType, MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._migration_chains import build_chains, in_chain_order
-from ._migration_fuse import fusion_enabled
-from ._migration_state import FusedChains, FuseOnFirstCall, compose, fused_step, identity
+from ._migration_state import (
+    FusedChains,
+    FuseOnFirstCall,
+    compose,
+    fused_step,
+    fusion_enabled,
+    identity,
+)
 from .errors import MigrationError
 
 if TYPE_CHECKING:

@@ -570,23 +570,71 @@ def canonical_json(value: JsonValue) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-_NON_SEMANTIC_KEYS = frozenset({"location", "doc"})
-
-
-def _strip_non_semantic(value: JsonValue) -> JsonValue:
-    if isinstance(value, dict):
-        return {k: _strip_non_semantic(v) for k, v in value.items() if k not in _NON_SEMANTIC_KEYS}
-    if isinstance(value, list):
-        return [_strip_non_semantic(v) for v in value]
-    return value
-
-
 def fingerprint(entity: Entity) -> str:
-    """Return the hex sha256 of the entity's canonical JSON, ignoring docs and locations."""
-    data = _strip_non_semantic(entity.to_json())
-    # JSON sub-schemas are user data: their "description" keys are docs too, but they live
-    # inside the schema value and are kept, because they are part of what a reader states.
-    return hashlib.sha256(canonical_json(data).encode("ascii")).hexdigest()
+    """Return the hex sha256 of the entity's canonical JSON, ignoring docs and locations.
+
+    The text is ``canonical_json`` of ``entity.to_json()`` without the ``doc`` and
+    ``location`` of the entity, its fields, its commands and their parameters. Values the
+    sources give (``extra``, JSON sub-schemas, defaults, enum values) are kept whole, keys
+    called ``doc`` or ``location`` included: a JSON sub-schema's ``location`` property is
+    data, and its ``description`` keys are part of what a reader states.
+    """
+    data = {
+        "name": entity.name,
+        "table": entity.table,
+        "schema_version": entity.schema_version,
+        "fields": [_field_semantics(f) for f in entity.fields],
+        "primary_key": entity.primary_key,
+        "unique": entity.unique,
+        "indexes": [i.to_json() for i in entity.indexes],
+        "commands": [
+            {
+                "name": c.name,
+                "params": [_field_semantics(p) for p in c.params],
+                "payload_version": c.payload_version,
+            }
+            for c in entity.commands
+        ],
+        "extra": entity.extra,
+    }
+    # User values go to the encoder as they are (tuples are arrays to it; other mappings
+    # and IR values come through ``default``), sparing a copy of every sub-schema.
+    text = json.dumps(
+        data,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        default=_fingerprint_default,
+    )
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _field_semantics(f: Field) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "column": f.column,
+        "type": f.type,
+        "nullable": f.nullable,
+        "default": f.default,
+        "generated": f.generated,
+        "immutable": f.immutable,
+        "constraints": f.constraints,
+        "renamed_from": f.renamed_from,
+        "extra": f.extra,
+    }
+
+
+def _fingerprint_default(value: Any) -> Any:
+    if isinstance(value, FieldType):
+        out: dict[str, Any] = {"kind": value.kind}
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            out[f.name] = getattr(value, f.name)
+        return out
+    if isinstance(value, Constraints | Default):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    raise TypeError(f"not a JSON value: {value!r}")
 
 
 def _to_json(value: Any) -> JsonValue:

@@ -7,6 +7,7 @@ source name always becomes the same Python name.
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -65,6 +66,8 @@ def _ascii_words(text: str) -> list[str]:
     return words
 
 
+# Names repeat across a schema's entities (id, name, created_at): each is worked out once.
+@functools.lru_cache(maxsize=4096)
 def snake_case(text: str) -> str:
     """Return ``text`` as lower snake case (``InvoiceLineId`` -> ``invoice_line_id``).
 
@@ -73,6 +76,7 @@ def snake_case(text: str) -> str:
     return "_".join(w.lower() for w in _ascii_words(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def pascal_case(text: str) -> str:
     """Return ``text`` as PascalCase (``order_lines`` -> ``OrderLines``)."""
     return "".join(w[:1].upper() + w[1:] for w in _ascii_words(text))

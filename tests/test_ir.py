@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 from hypothesis import given, settings
@@ -46,6 +47,54 @@ def test_fingerprint_ignores_docs_and_locations(entity: ir.Entity) -> None:
         ),
     )
     assert moved.fingerprint() == entity.fingerprint()
+
+
+def _reference_fingerprint(entity: ir.Entity) -> str:
+    """The fingerprint's definition, spelled out: canonical JSON of ``to_json`` without the
+    docs and locations of the entity, its fields, commands and parameters."""
+    data = entity.to_json()
+    del data["doc"], data["location"]
+    for f in data["fields"]:
+        del f["doc"], f["location"]
+    for c in data["commands"]:
+        del c["doc"], c["location"]
+        for p in c["params"]:
+            del p["doc"], p["location"]
+    return hashlib.sha256(ir.canonical_json(data).encode("ascii")).hexdigest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(entities())
+def test_fingerprint_is_the_canonical_json_without_docs_and_locations(entity: ir.Entity) -> None:
+    assert entity.fingerprint() == _reference_fingerprint(entity)
+
+
+def _with_json_field(schema: dict[str, object]) -> ir.Entity:
+    return ir.Entity(
+        "Place",
+        "places",
+        fields=(
+            ir.Field("id", "id", ir.IntegerType()),
+            ir.Field("address", "address", ir.JsonType(schema=schema), extra={"doc": "x"}),
+        ),
+        primary_key=("id",),
+    )
+
+
+def test_fingerprint_sees_doc_and_location_keys_inside_source_values() -> None:
+    """A JSON sub-schema's ``location`` property is data: changing it changes the fingerprint
+    (only the IR's own ``doc`` and ``location`` are left out)."""
+    as_text = {"type": "object", "properties": {"location": {"type": "string"}}}
+    as_number = {"type": "object", "properties": {"location": {"type": "integer"}}}
+    assert _with_json_field(as_text).fingerprint() != _with_json_field(as_number).fingerprint()
+    with_doc = {"type": "object", "properties": {"doc": {"type": "string"}}}
+    assert (
+        _with_json_field(with_doc).fingerprint()
+        != _with_json_field({"type": "object"}).fingerprint()
+    )
+    assert _with_json_field(as_text).fingerprint() == _reference_fingerprint(
+        _with_json_field(as_text)
+    )
 
 
 def test_fingerprint_changes_with_a_field_type() -> None:

@@ -102,7 +102,11 @@ def py_str(text: str) -> str:
 
 
 def _quote(text: str) -> str:
-    body = text.translate(_TRANSLATE)
+    # Most texts are printable ASCII without a backslash: nothing to translate.
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        body = text
+    else:
+        body = text.translate(_TRANSLATE)
     if not body.isascii():
         body = "".join(_unicode_escape(ch) if _needs_escape(ch) else ch for ch in body)
     # black keeps double quotes unless they need more escapes than single quotes would.
@@ -382,7 +386,13 @@ def _docstring(text: str, indent_level: int, width: int) -> str | None:
     for i, para in enumerate(paragraphs):
         if i:
             out_lines.append("")
-        out_lines.extend(textwrap.wrap(para, room, break_long_words=False, break_on_hyphens=False))
+        if len(para) <= room:
+            # What textwrap gives for a paragraph that fits (its spaces are single already).
+            out_lines.append(para)
+        else:
+            out_lines.extend(
+                textwrap.wrap(para, room, break_long_words=False, break_on_hyphens=False)
+            )
     escaped = [_escape_doc(line) for line in out_lines]
     if len(escaped) == 1:
         line = escaped[0]

@@ -204,9 +204,22 @@ def render(node: exp.Expr, dialect: str) -> str:
 
 def quote(name: str, dialect: str, location: Location | None = None) -> str:
     """Return ``name`` as SQL text for ``dialect``, quoted where needed."""
-    node = identifier(name, dialect, location)
-    # A plain name is its own text; only quoted ones need the generator's escaping rules.
-    return node.sql(dialect=check_dialect(dialect)) if node.quoted else name
+    # DDL names the same tables and derived constraint names in every statement of every
+    # entity: the checks and quoting of a name are done once (``location`` only places the
+    # error a bad name raises, and errors are not kept).
+    text = _QUOTED.get((name, dialect))
+    if text is None:
+        node = identifier(name, dialect, location)
+        # A plain name is its own text; only quoted ones need the generator's escaping.
+        text = node.sql(dialect=check_dialect(dialect)) if node.quoted else name
+        if len(_QUOTED) >= _QUOTED_LIMIT:
+            _QUOTED.clear()
+        _QUOTED[(name, dialect)] = text
+    return text
+
+
+_QUOTED: dict[tuple[str, str], str] = {}
+_QUOTED_LIMIT = 1 << 16
 
 
 def table(name: str, dialect: str, location: Location | None = None) -> exp.Table:

@@ -286,6 +286,11 @@ def column_type(field: ir.Field, dialect: str, entity: ir.Entity | None = None) 
     return _rule(field, dialect, _Need(field.constraints.max_length), None).text
 
 
+_Planned = tuple[ir.Entity, ir.Schema | None, dict[str, ColumnType]]
+_PLANNED: dict[tuple[int, str, int], _Planned] = {}
+_PLANNED_LIMIT = 64  # a few entities' worth: rendering asks about one entity at a time
+
+
 def plan_types(
     entity: ir.Entity, dialect: str, *, schema: ir.Schema | None = None
 ) -> dict[str, ColumnType]:
@@ -295,6 +300,21 @@ def plan_types(
     (InnoDB refuses a SMALLINT referencing a BIGINT; the wider type holds every value).
     """
     dialect = check_dialect(dialect)
+    # Rendering an entity asks for its types several times (each dialect's DDL, then
+    # FieldSpec.sql_types). The IR is immutable, so the plan of the same objects stands;
+    # the entry holds them, which keeps their ids from being reused meanwhile.
+    key = (id(entity), dialect, id(schema))
+    planned = _PLANNED.get(key)
+    if planned is not None and planned[0] is entity and planned[1] is schema:
+        return dict(planned[2])
+    types = _plan_types(entity, dialect, schema)
+    if len(_PLANNED) >= _PLANNED_LIMIT:
+        _PLANNED.clear()
+    _PLANNED[key] = (entity, schema, types)
+    return dict(types)
+
+
+def _plan_types(entity: ir.Entity, dialect: str, schema: ir.Schema | None) -> dict[str, ColumnType]:
     keyed = keyed_fields(entity)
     needs = {f.name: _Need(f.constraints.max_length, keyed=f.name in keyed) for f in entity.fields}
     fields = {

@@ -45,7 +45,13 @@ import sqlglot
 from persist_tool import ir, naming
 from persist_tool.readers.base import Diagnostic, ReadOptions, ReadResult
 from persist_tool.readers.ddl_dialects import DIALECTS, detect_dialects
-from persist_tool.readers.ddl_lex import LexError, rules_for, split_statements
+from persist_tool.readers.ddl_lex import (
+    LexError,
+    Token,
+    lex_for_any_rules,
+    rules_for,
+    split_statements,
+)
 from persist_tool.readers.ddl_parse import ParseProblem
 from persist_tool.readers.ddl_source import Source
 from persist_tool.readers.ddl_statements import DialectReading
@@ -74,9 +80,10 @@ def read(text: str, options: ReadOptions) -> ReadResult:
         dialect = _dialect_name(options.read_dialect, source)
         return _read_as(source, options, dialect)
     failures: list[tuple[str, ir.SourceError]] = []
-    for dialect in detect_dialects(text):
+    tokens = lex_for_any_rules(text)
+    for dialect in detect_dialects(text, tokens):
         try:
-            return _read_as(source, options, dialect)
+            return _read_as(source, options, dialect, tokens)
         except ir.SourceError as error:
             if getattr(error, "final", False):
                 raise
@@ -148,10 +155,12 @@ def _check_text(source: Source) -> None:
         )
 
 
-def _read_as(source: Source, options: ReadOptions, dialect: str) -> ReadResult:
-    """Read the whole source in one dialect."""
+def _read_as(
+    source: Source, options: ReadOptions, dialect: str, tokens: list[Token] | None = None
+) -> ReadResult:
+    """Read the whole source in one dialect (``tokens``: see ``split_statements``)."""
     try:
-        statements = split_statements(source.text, rules_for(dialect))
+        statements = split_statements(source.text, rules_for(dialect), tokens)
         reading = DialectReading(source, dialect)
         reading.read(statements)
         entities = _entities(reading, options, dialect, source)

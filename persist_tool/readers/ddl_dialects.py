@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from persist_tool.readers.ddl_lex import LexError, LexRules, lex
+from persist_tool.readers.ddl_lex import LexError, LexRules, Token, lex
 
 __all__ = ["DIALECTS", "Mark", "detect_dialects"]
 
@@ -96,10 +96,14 @@ MARKS: dict[str, tuple[Mark, ...]] = {
 }
 
 
-def detect_dialects(text: str) -> list[str]:
-    """Return the dialects to try, the one whose marks the text shows most first."""
+def detect_dialects(text: str, tokens: list[Token] | None = None) -> list[str]:
+    """Return the dialects to try, the one whose marks the text shows most first.
+
+    ``tokens`` are the text's tokens under the standard rules, when the caller has them.
+    """
     try:
-        tokens = lex(text, LexRules())
+        if tokens is None:
+            tokens = lex(text, LexRules())
         bare = "".join(t.text if t.kind != "comment" else " " for t in tokens)
     except LexError:
         bare = text

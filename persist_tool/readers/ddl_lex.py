@@ -23,6 +23,7 @@ __all__ = [
     "Statement",
     "Token",
     "lex",
+    "lex_for_any_rules",
     "rules_for",
     "split_statements",
 ]
@@ -232,6 +233,46 @@ def lex(text: str, rules: LexRules, start: int = 0, end: int | None = None) -> l
     return tokens
 
 
+# Where the rule sets part ways: ``#`` comments, backslash escapes, ``[`` identifiers, ``$``
+# quotes and nested block comments. Text without any of these lexes alike under every set.
+_RULE_SENSITIVE = re.compile(r"[#\\\[$]|/\*")
+
+
+def lex_for_any_rules(text: str) -> list[Token] | None:
+    """Return the tokens of ``text`` when every dialect's rules give the same ones.
+
+    ``None`` when the text holds a character where the rules differ, or does not lex (each
+    dialect's split reports that itself). The tokens serve dialect detection and then the
+    split of whichever dialect reads the text, which is then lexed once instead of twice.
+    """
+    if _RULE_SENSITIVE.search(text) is not None:
+        return None
+    try:
+        return lex(text, LexRules())
+    except LexError:
+        return None
+
+
+class _Replay(_Lexer):
+    """A lexer that hands out tokens made already, by start offset.
+
+    A token depends only on the text and where it starts, so where the splitter jumps
+    (past a directive or a delimiter) and lands inside a known token, lexing goes on from
+    there as usual.
+    """
+
+    def __init__(self, text: str, rules: LexRules, tokens: list[Token]) -> None:
+        super().__init__(text, rules)
+        self.made = {token.start: token for token in tokens}
+
+    def next(self) -> Token | None:
+        token = self.made.get(self.pos)
+        if token is None:
+            return super().next()
+        self.pos = token.end
+        return token
+
+
 @dataclass(slots=True)
 class Statement:
     """One statement of the source, with the comments and directives met before it."""
@@ -268,9 +309,9 @@ _END_NOT_CLOSING = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
 
 
 class _Splitter:
-    def __init__(self, text: str, rules: LexRules) -> None:
+    def __init__(self, text: str, rules: LexRules, tokens: list[Token] | None = None) -> None:
         self.text = text
-        self.lexer = _Lexer(text, rules)
+        self.lexer = _Lexer(text, rules) if tokens is None else _Replay(text, rules, tokens)
         self.delimiter = ";"
         self.statements: list[Statement] = []
         self.pending_comments: list[Token] = []
@@ -437,9 +478,14 @@ class _Splitter:
         self._reset()
 
 
-def split_statements(text: str, rules: LexRules) -> list[Statement]:
-    """Split ``text`` into statements (``LexError`` on unterminated constructs)."""
-    return _Splitter(text, rules).run()
+def split_statements(
+    text: str, rules: LexRules, tokens: list[Token] | None = None
+) -> list[Statement]:
+    """Split ``text`` into statements (``LexError`` on unterminated constructs).
+
+    ``tokens`` are those ``lex_for_any_rules(text)`` gave, when it gave some.
+    """
+    return _Splitter(text, rules, tokens).run()
 
 
 def iter_items(tokens: list[Token]) -> Iterator[list[Token]]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from persist_tool import __version__, ir, sql
 from persist_tool.emit import blocks, reducers
 from persist_tool.emit import types as ty
-from persist_tool.emit.model import EntityPlan, plan_entity
+from persist_tool.emit.model import EntityPlan, module_name, plan_entity
 from persist_tool.emit.pycode import LINE_LENGTH, docstring, py_str
 from persist_tool.emit.templating import render_template
+from persist_tool.naming import constant_name
 from persist_tool.parallel import fork_map
 
 __all__ = ["GeneratedFile", "render_entity_module", "render_package"]
@@ -312,19 +313,21 @@ def render_package(
     ``formatted=False`` skips the black pass that files with unusually long lines get:
     for code that is imported and thrown away, never written for people.
     """
-    modules: list[tuple[str, EntityPlan]] = []
+    # Only the module names are decided here; each entity is planned where it is rendered,
+    # in the worker processes.
+    modules: list[tuple[str, ir.Entity]] = []
     seen: dict[str, str] = {}
     for entity in schema.entities:
-        plan = plan_entity(entity)
-        if plan.module in seen:
+        module = module_name(entity.name)
+        if module in seen:
             raise ir.SourceError(
                 entity.location,
-                f"entities {seen[plan.module]} and {entity.name} would both be written to "
-                f"{plan.module}.py",
+                f"entities {seen[module]} and {entity.name} would both be written to "
+                f"{module}.py",
                 "rename one of them",
             )
-        seen[plan.module] = entity.name
-        modules.append((plan.module, plan))
+        seen[module] = entity.name
+        modules.append((module, entity))
 
     def render(index: int) -> GeneratedFile:
         return render_entity_module(
@@ -334,7 +337,6 @@ def render_package(
             dialects=dialects,
             schema=schema,
             formatted=formatted,
-            plan=modules[index][1],
         )
 
     def done(index: int) -> None:
@@ -351,20 +353,20 @@ def render_package(
 
 
 def _render_init(
-    modules: list[tuple[str, EntityPlan]], *, source: str, source_hash: str
+    modules: list[tuple[str, ir.Entity]], *, source: str, source_hash: str
 ) -> GeneratedFile:
     imports: list[str] = []
     exports: list[str] = ["ENTITIES"]
     specs: list[str] = []
-    for module, plan in sorted(modules, key=lambda m: m[0]):
+    for module, entity in sorted(modules, key=lambda m: m[0]):
+        spec = f"{constant_name(entity.name)}_SPEC"
         names = sorted(
-            [plan.name, f"{plan.name}Draft", f"{plan.name}Patch", f"{plan.const}_SPEC"],
-            key=_isort_key,
+            [entity.name, f"{entity.name}Draft", f"{entity.name}Patch", spec], key=_isort_key
         )
         imports.append(_from_import(f".{module}", names))
         exports.extend(names)
-    for _module, plan in modules:
-        specs.append(f"{plan.const}_SPEC")
+    for _module, entity in modules:
+        specs.append(f"{constant_name(entity.name)}_SPEC")
     entities = "ENTITIES: tuple[EntitySpec, ...] = "
     if len(specs) == 1 and len(entities) + len(specs[0]) + 3 <= LINE_LENGTH:
         # black never explodes a one-element tuple: its trailing comma is not "magic".

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from persist_tool import ir, naming
 from persist_tool.emit.types import TypeNames
 
-__all__ = ["EntityPlan", "EnumPlan", "FieldPlan", "CommandPlan", "plan_entity", "payload_key"]
+__all__ = [
+    "CommandPlan",
+    "EntityPlan",
+    "EnumPlan",
+    "FieldPlan",
+    "module_name",
+    "payload_key",
+    "plan_entity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +191,7 @@ def _enum_plan(class_name: str, t: ir.EnumType, owner: str) -> EnumPlan:
     return EnumPlan(class_name, base, tuple(members), f"Values of ``{owner}``.")
 
 
-def _module_name(entity_name: str) -> str:
+def module_name(entity_name: str) -> str:
     """Return the entity's module name: snake case, never a keyword (``Def`` -> ``def_``)."""
     name = naming.snake_case(entity_name) or "entity"
     return name + "_" if keyword.iskeyword(name) else name
@@ -232,7 +240,7 @@ def plan_entity(entity: ir.Entity) -> EntityPlan:
     draft_param = "draft" if all(f.name != "draft" for f in generated) else "draft_"
     return EntityPlan(
         entity=entity,
-        module=_module_name(entity.name),
+        module=module_name(entity.name),
         var=var,
         const=const,
         fields=fields,

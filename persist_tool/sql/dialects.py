@@ -171,6 +171,23 @@ def identifier(name: str, dialect: str, location: Location | None = None) -> exp
 
     Raise ``SourceError`` for a name the dialect cannot hold (too long, NUL, ...).
     """
+    # The same names come back in every statement: each is checked once (a name that
+    # fails is never kept, so it fails again, at the location given then).
+    quoted = _CHECKED.get((name, dialect))
+    if quoted is None:
+        quoted = _checked_quoting(name, dialect, location)
+        if len(_CHECKED) >= _CHECKED_LIMIT:
+            _CHECKED.clear()
+        _CHECKED[(name, dialect)] = quoted
+    return exp.to_identifier(name, quoted=quoted)
+
+
+_CHECKED: dict[tuple[str, str], bool] = {}  # (name, dialect) -> quoted
+_CHECKED_LIMIT = 1 << 16
+
+
+def _checked_quoting(name: str, dialect: str, location: Location | None) -> bool:
+    """Return whether ``name`` needs quotes in ``dialect``; ``SourceError`` if unusable."""
     dialect = check_dialect(dialect)
     problem = next((message for test, message in _NAME_RULES[dialect] if test(name)), None)
     if not name:
@@ -183,7 +200,7 @@ def identifier(name: str, dialect: str, location: Location | None = None) -> exp
             f"SQL name {name!r} {problem}",
             hint=f"rename it in the source so that {dialect} can store it",
         )
-    return exp.to_identifier(name, quoted=needs_quotes(name, dialect))
+    return needs_quotes(name, dialect)
 
 
 _GENERATORS: dict[str, Generator] = {}

@@ -158,8 +158,30 @@ def find_entity(schema: ir.Schema | None, table_name: str) -> ir.Entity | None:
     """Return the entity stored in ``table_name``: exact spelling first, then any case."""
     if schema is None:
         return None
-    exact = [e for e in schema.entities if e.table == table_name]
-    if exact:
-        return exact[0]
-    folded = [e for e in schema.entities if e.table.casefold() == table_name.casefold()]
-    return folded[0] if len(folded) == 1 else None
+    exact, folded = _tables_of(schema)
+    found = exact.get(table_name)
+    if found is not None:
+        return found
+    same = folded.get(table_name.casefold(), ())
+    return same[0] if len(same) == 1 else None
+
+
+_Tables = tuple[dict[str, ir.Entity], dict[str, list[ir.Entity]]]
+_last_tables: list[tuple[ir.Schema, _Tables]] = []  # the last schema's, made once for all
+
+
+def _tables_of(schema: ir.Schema) -> _Tables:
+    """Return the schema's entities by table name, exact (the first) and case-folded (all).
+
+    Every foreign key of every table is looked up here: an index instead of a scan keeps a
+    schema's DDL linear in its size.
+    """
+    if _last_tables and _last_tables[0][0] is schema:
+        return _last_tables[0][1]
+    exact: dict[str, ir.Entity] = {}
+    folded: dict[str, list[ir.Entity]] = {}
+    for entity in schema.entities:
+        exact.setdefault(entity.table, entity)
+        folded.setdefault(entity.table.casefold(), []).append(entity)
+    _last_tables[:] = [(schema, (exact, folded))]
+    return exact, folded

@@ -136,6 +136,9 @@ class Workspace:
         self.copies: dict[int, Any] = {}
         """Bundled copies of reference-free sub-schemas, by the identity of the original
         (``Bundler.copy``): the same definition is reached from many entities' fields."""
+        self._resolved: dict[tuple[int, str, str], tuple[Resolver[Any], SchemaNode]] = {}
+        """``lookup`` results by resolver identity, reference and keyword (kept with the
+        resolver, so that its identity stays its own)."""
         self.definitions: dict[object, Any] = {}
         """What bundling each reference target added to a bundle (``Bundler._name_for``),
         for other bundles that reach the same target."""
@@ -236,7 +239,23 @@ class Workspace:
     # ------------------------------------------------------------------ references
 
     def lookup(self, node: SchemaNode, ref: str, keyword: str) -> SchemaNode:
-        """Resolve ``ref`` found at ``node`` (``SourceError`` at the keyword when it dangles)."""
+        """Resolve ``ref`` found at ``node`` (``SourceError`` at the keyword when it dangles).
+
+        What a reference resolves to depends only on the resolver in force (its base URI
+        and dynamic scope) and the reference: the same definition, met from many fields,
+        is resolved once per resolver.
+        """
+        key = (id(node.resolver), ref, keyword)
+        known = self._resolved.get(key)
+        if known is not None and known[0] is node.resolver:
+            return known[1]
+        found = self._lookup(node, ref, keyword)
+        if found is None:  # a remote schema not available here: warned of at each use
+            return self._unavailable(node)
+        self._resolved[key] = (node.resolver, found)
+        return found
+
+    def _lookup(self, node: SchemaNode, ref: str, keyword: str) -> SchemaNode | None:
         try:
             if keyword == "$recursiveRef":
                 from referencing.jsonschema import lookup_recursive_ref
@@ -250,7 +269,8 @@ class Workspace:
                 if isinstance(cause, SourceError):  # the named file exists but is invalid
                     raise cause from None
                 cause = cause.__cause__
-            return self._unresolvable(node, ref, keyword, exc)
+            self._unresolvable(node, ref, keyword, exc)  # warns or raises
+            return None
         target = resolved.contents
         document = self.document_of(resolved.resolver)
         pointer = document.pointer_of(target)
@@ -258,7 +278,12 @@ class Workspace:
             document, pointer = node.document, node.pointer
         return SchemaNode(target, resolved.resolver, document, pointer, self)
 
-    def _unresolvable(self, node: SchemaNode, ref: str, keyword: str, exc: Exception) -> SchemaNode:
+    def _unavailable(self, node: SchemaNode) -> SchemaNode:
+        """Return what stands in for a remote schema: any JSON value."""
+        return SchemaNode(True, node.resolver, node.document, node.pointer, self)
+
+    def _unresolvable(self, node: SchemaNode, ref: str, keyword: str, exc: Exception) -> None:
+        """Warn of a remote schema that is not available here, or raise for a dangling one."""
         location = node.location(keyword)
         missing = type(exc) is referencing.exceptions.Unresolvable
         target = urljoin(str(node.resolver._base_uri), ref)
@@ -270,7 +295,7 @@ class Workspace:
                 f"{keyword} {ref!r} names a remote schema that is not available locally "
                 f"({urldefrag(target)[0]}); its values are accepted as any JSON",
             )
-            return SchemaNode(True, node.resolver, node.document, node.pointer, self)
+            return
         reason = "the document it names does not exist" if missing else _reason(exc)
         raise SourceError(
             location,

@@ -244,7 +244,10 @@ def schema_before(recorded: lock.Lock, new: ir.Schema) -> ir.Schema:
                 f" records up to {history[-1].schema_version}",
                 "check out the newer source, or regenerate the lock",
             )
-        if same.fingerprint != entity.fingerprint():
+        # The recorded IR is fingerprinted again rather than its recorded fingerprint read:
+        # a lock written before a change in how fingerprints are made must not turn an
+        # unchanged entity into a conflict (lock.drift compares the same way).
+        if same.entity.fingerprint() != entity.fingerprint():
             raise lock.LockConflict([(entity, same)])
     return recorded.previous_schema(new)
 

@@ -7,6 +7,7 @@ black, ruff, ``mypy --strict`` and import with nothing but ``persist_runtime``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -192,6 +193,31 @@ def test_lock_refuses_a_change_without_a_version_bump(project: Path) -> None:
     assert tool("lock", "note.sql", cwd=project).returncode == 0
     src.write_text(V1.replace("legacy TEXT", "legacy TEXT, extra TEXT"), encoding="utf-8")
     done = tool("lock", "note.sql", cwd=project)
+    assert done.returncode == 2
+    assert "changed since the lock recorded this schema version" in done.stderr
+
+
+def test_a_lock_recorded_with_another_fingerprint_text_still_yields_the_step(
+    project: Path,
+) -> None:
+    """An unchanged entity is compared by its recorded IR, not by the fingerprint text a
+    lock holds (locks written before fingerprints changed how they are made)."""
+    src = project / "note.sql"
+    src.write_text(V1, encoding="utf-8")
+    assert tool("lock", "note.sql", cwd=project).returncode == 0
+    src.write_text(V2, encoding="utf-8")
+    args = ["generate", "migration", "--from-lock", "--to", "note.sql", *OPTIONS]
+    assert tool(*args, cwd=project).returncode == 0
+    assert tool("lock", "note.sql", cwd=project).returncode == 0
+    lock_file = project / "persist.lock.json"
+    data = json.loads(lock_file.read_text(encoding="utf-8"))
+    for version in data["entities"]["Note"]["versions"]:
+        version["fingerprint"] = "0" * 64
+    lock_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    done = tool(*args, "--check", cwd=project)
+    assert done.returncode == 0, done.stderr
+    src.write_text(V2.replace("priority INTEGER NOT NULL", "priority BIGINT NOT NULL"))
+    done = tool(*args, "--check", cwd=project)
     assert done.returncode == 2
     assert "changed since the lock recorded this schema version" in done.stderr
 

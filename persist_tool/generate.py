@@ -1,8 +1,8 @@
 """``generate entity``: sources -> rendered entity package (no I/O beyond reading sources).
 
 The package's ``__init__.py`` carries a stamp of what it was made from
-(:mod:`persist_tool.stamp`), so that ``entity_package_is_current`` can tell, without
-parsing or rendering, that an output is already what the sources would generate.
+(:mod:`persist_tool.stamp`), so that ``current_entity_stamp`` can tell, without parsing
+or rendering, that an output is already what the sources would generate.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ __all__ = [
     "EntityRequest",
     "build_entity_package",
     "current_entity_stamp",
-    "entity_package_is_current",
     "load_entity_sources",
     "parse_dialects",
     "stamp_entity_package",
@@ -98,11 +97,6 @@ def parse_dialects(text: str | Sequence[str] | None) -> tuple[str, ...]:
             f"choose from: {', '.join(DEFAULT_DIALECTS)}",
         )
     return names
-
-
-def entity_package_is_current(request: EntityRequest) -> bool:
-    """Tell whether the output's stamp proves it current; ``False`` means "render and see"."""
-    return current_entity_stamp(request) is not None
 
 
 def current_entity_stamp(request: EntityRequest) -> Stamp | None:

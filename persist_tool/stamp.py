@@ -15,7 +15,7 @@ source, files a ``$ref`` reaches) and the entries of every directory the readers
 into for a file, present or not (a new module can shadow an import that used to be
 external). Paths are relative to the output directory: no absolute path is written.
 
-``is_current`` recomputes that digest without parsing anything, hashes the generated files
+``current_stamp`` recomputes that digest without parsing anything, hashes the generated files
 on disk and compares both with the stamp. Only a match proves the output current; any
 difference or a missing stamp sends the caller down the full render-and-compare path, so
 the answer never depends on the stamp being right. The readers' warnings are kept in the
@@ -50,7 +50,6 @@ __all__ = [
     "StampInputs",
     "add_stamp",
     "current_stamp",
-    "is_current",
     "list_directory",
     "make_stamp",
     "sha256_hex",
@@ -253,11 +252,6 @@ def _created_by_writing(out_dir: str) -> list[str]:
 
 def _paths_used(recorded: SourceFiles) -> set[str]:
     return {*recorded.reads, *recorded.looked_for}
-
-
-def is_current(out_dir: Path, inputs: StampInputs) -> bool:
-    """Tell whether ``out_dir`` provably holds what ``inputs`` would generate."""
-    return current_stamp(out_dir, inputs) is not None
 
 
 def current_stamp(out_dir: Path, inputs: StampInputs) -> Stamp | None:

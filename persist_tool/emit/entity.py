@@ -161,13 +161,9 @@ def render_entity_module(
     dialects: Sequence[str],
     schema: ir.Schema | None = None,
     formatted: bool = True,
-    plan: EntityPlan | None = None,
 ) -> GeneratedFile:
-    """Render the module of one entity (``schema`` resolves references to other entities).
-
-    ``plan`` is the entity's ``plan_entity`` result when the caller has made it already.
-    """
-    plan = plan_entity(entity) if plan is None else plan
+    """Render the module of one entity (``schema`` resolves references to other entities)."""
+    plan = plan_entity(entity)
     ddl = {d: tuple(sql.ddl(entity, d, schema=schema)) for d in dialects}
     types_by_dialect = {d: sql.sql_type_map(entity, d, schema=schema) for d in dialects}
     sql_types = {f.name: {d: types_by_dialect[d][f.name] for d in dialects} for f in entity.fields}

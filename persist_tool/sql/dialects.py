@@ -171,15 +171,22 @@ def identifier(name: str, dialect: str, location: Location | None = None) -> exp
 
     Raise ``SourceError`` for a name the dialect cannot hold (too long, NUL, ...).
     """
-    # The same names come back in every statement: each is checked once (a name that
-    # fails is never kept, so it fails again, at the location given then).
+    return exp.to_identifier(name, quoted=_quoted(name, dialect, location))
+
+
+def _quoted(name: str, dialect: str, location: Location | None) -> bool:
+    """Return whether ``name`` is quoted in ``dialect``, checking it the first time.
+
+    The same names come back in every statement: each is checked once (a name that fails
+    is never kept, so it fails again, at the location given then).
+    """
     quoted = _CHECKED.get((name, dialect))
     if quoted is None:
         quoted = _checked_quoting(name, dialect, location)
         if len(_CHECKED) >= _CHECKED_LIMIT:
             _CHECKED.clear()
         _CHECKED[(name, dialect)] = quoted
-    return exp.to_identifier(name, quoted=quoted)
+    return quoted
 
 
 _CHECKED: dict[tuple[str, str], bool] = {}  # (name, dialect) -> quoted
@@ -221,22 +228,10 @@ def render(node: exp.Expr, dialect: str) -> str:
 
 def quote(name: str, dialect: str, location: Location | None = None) -> str:
     """Return ``name`` as SQL text for ``dialect``, quoted where needed."""
-    # DDL names the same tables and derived constraint names in every statement of every
-    # entity: the checks and quoting of a name are done once (``location`` only places the
-    # error a bad name raises, and errors are not kept).
-    text = _QUOTED.get((name, dialect))
-    if text is None:
-        node = identifier(name, dialect, location)
-        # A plain name is its own text; only quoted ones need the generator's escaping.
-        text = node.sql(dialect=check_dialect(dialect)) if node.quoted else name
-        if len(_QUOTED) >= _QUOTED_LIMIT:
-            _QUOTED.clear()
-        _QUOTED[(name, dialect)] = text
-    return text
-
-
-_QUOTED: dict[tuple[str, str], str] = {}
-_QUOTED_LIMIT = 1 << 16
+    if not _quoted(name, dialect, location):
+        return name  # a plain name is its own text
+    # Only quoted names need the generator's escaping rules.
+    return exp.to_identifier(name, quoted=True).sql(dialect=check_dialect(dialect))
 
 
 def table(name: str, dialect: str, location: Location | None = None) -> exp.Table:

@@ -51,10 +51,13 @@ from ._migration_fuse_check import (
 )
 
 __all__ = [
+    "DISPATCH_PARAMETERS",
+    "Branch",
     "DENIED_ATTRIBUTES",
     "DENIED_NAMES",
     "FusedChain",
     "fuse_chain",
+    "fuse_dispatch",
     "refusal",
     "restore_local_names",
 ]
@@ -64,6 +67,12 @@ StateFunction = Callable[[dict[str, Any]], dict[str, Any]]
 _PARAMETER = f"{PREFIX}record"
 _BUILTIN_LOOKUP = f"{PREFIX}builtin"
 _FUSED_NAME = "fused_migrate_state"
+_DISPATCH_NAME = "upgrade_record"
+DISPATCH_PARAMETERS = ("entity", "record", "from_version")
+"""The dispatcher's parameters, named as ``MigrationPlan.upgrade_record``'s are."""
+_GENERAL, _FAILURE, _EXCEPTION, _ERROR = (
+    f"{PREFIX}{name}" for name in ("general", "failure", "exception", "error")
+)
 
 
 def refusal(fns: Sequence[Callable[..., Any]]) -> str | None:
@@ -137,6 +146,101 @@ def fuse_chain(fns: Sequence[Callable[..., Any]], label: str) -> FusedChain | No
 
 
 def _fuse(fns: Sequence[Callable[..., Any]], label: str) -> FusedChain:
+    functions, sources, builtins_dict, flags = _checked_chain(fns)
+    text: list[str] = [f"def {_FUSED_NAME}({_PARAMETER}):  # {label}\n"]
+    spans: list[_Span] = []
+    namespace: dict[str, Any] = {"__builtins__": builtins_dict, "__name__": __name__}
+    splice = _Splice(text, spans, namespace, builtins_dict, _PARAMETER)
+    statements = splice.bodies(functions, sources)
+    statements.append(_at(ast.Return(_name(_PARAMETER)), splice.line(f"    return {_PARAMETER}")))
+    node = _function_def(_FUSED_NAME, [_PARAMETER], statements)
+    return _compiled(node, text, spans, namespace, builtins_dict, flags, label)
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """A chain a dispatcher runs inline: records of any of ``names`` at ``version``."""
+
+    names: tuple[str, ...]
+    version: int
+    fns: tuple[Callable[..., Any], ...]
+    label: str
+
+
+def fuse_dispatch(
+    branches: Sequence[Branch],
+    general: Callable[[str, Any, int], dict[str, Any]],
+    failure: Callable[[str, int, Exception], BaseException],
+    label: str,
+) -> FusedChain:
+    """Return one function ``(entity, record, from_version)`` holding every branch's chain.
+
+    A call that matches a branch (its version, one of its names) runs that chain's bodies
+    in the function's own frame, so upgrading a record costs one call; an exception they
+    raise is passed to ``failure(entity, from_version, error)``, whose result is raised
+    from it. Any other call returns ``general(entity, record, from_version)``. The spans
+    of the result list every branch's bodies in order. Raises ``Refused`` when a chain
+    cannot be fused, when the chains do not share builtins and ``__future__`` imports, or
+    when a body reads a builtin named like one of ``DISPATCH_PARAMETERS``.
+    """
+    if not branches:
+        raise Refused("there is no chain to dispatch to")
+    entity, record, version = DISPATCH_PARAMETERS
+    checked = [_checked_chain(branch.fns) for branch in branches]
+    builtins_dict, flags = checked[0][2], checked[0][3]
+    if any(c[2] is not builtins_dict or c[3] != flags for c in checked):
+        raise Refused("the chains do not share their builtins and __future__ imports")
+    text = [f"def {_DISPATCH_NAME}({entity}, {record}, {version}):  # {label}\n"]
+    spans: list[_Span] = []
+    namespace: dict[str, Any] = {
+        "__builtins__": builtins_dict,
+        "__name__": __name__,
+        _GENERAL: general,
+        _FAILURE: failure,
+        _EXCEPTION: Exception,
+    }
+    splice = _Splice(text, spans, namespace, builtins_dict, record)
+    try_line = splice.line("    try:")
+    tests: list[ast.stmt] = []
+    for branch, (functions, sources, _, _) in zip(branches, checked, strict=True):
+        names = " or ".join(f"{entity} == {name!r}" for name in branch.names)
+        condition = f"{version} == {branch.version!r} and ({names})"
+        first = splice.line(f"        if {condition}:  # {branch.label}")
+        test = ast.parse(condition, mode="eval").body
+        ast.increment_lineno(test, first - 1)
+        body = splice.bodies(functions, sources)
+        body.append(_at(ast.Return(_name(record)), splice.line(f"        return {record}")))
+        tests.append(_at(ast.If(test=test, body=body, orelse=[]), first, len(text)))
+    handler_line = splice.line("    except Exception as error:")
+    raised = ast.Raise(
+        exc=ast.Call(
+            func=_name(_FAILURE),
+            args=[_name(entity), _name(version), _name(_ERROR)],
+            keywords=[],
+        ),
+        cause=_name(_ERROR),
+    )
+    raise_line = splice.line(f"        raise failure({entity}, {version}, error) from error")
+    handler = ast.ExceptHandler(type=_name(_EXCEPTION), name=_ERROR, body=[_at(raised, raise_line)])
+    guarded = ast.Try(
+        body=tests, handlers=[_at(handler, handler_line, raise_line)], orelse=[], finalbody=[]
+    )
+    fallback = ast.Return(
+        ast.Call(func=_name(_GENERAL), args=[_name(p) for p in DISPATCH_PARAMETERS], keywords=[])
+    )
+    fallback_line = splice.line(f"    return general({entity}, {record}, {version})")
+    clash = splice.bare.intersection(DISPATCH_PARAMETERS)
+    if clash:
+        raise Refused(f"a body reads the builtin {min(clash)!r}, a parameter of the dispatcher")
+    statements = [_at(guarded, try_line, raise_line), _at(fallback, fallback_line)]
+    node = _function_def(_DISPATCH_NAME, list(DISPATCH_PARAMETERS), statements)
+    return _compiled(node, text, spans, namespace, builtins_dict, flags, label)
+
+
+def _checked_chain(
+    fns: Sequence[Callable[..., Any]],
+) -> tuple[list[FunctionType], list[Source], dict[str, Any], int]:
+    """Check that ``fns`` can be fused; return them, their sources, builtins and flags."""
     if not fns:
         raise Refused("the chain is empty")
     sources: list[Source] = []
@@ -151,56 +255,91 @@ def _fuse(fns: Sequence[Callable[..., Any]], label: str) -> FusedChain:
         raise Refused("the functions do not share their builtins")
     if len({fn.__code__.co_flags & BODY_FUTURE_FLAGS for fn in functions}) != 1:
         raise Refused("the functions were compiled under different __future__ imports")
-    statements: list[ast.stmt] = []
-    spans: list[_Span] = []
-    namespace: dict[str, Any] = {"__builtins__": builtins_dict, "__name__": __name__}
-    text: list[str] = [f"def {_FUSED_NAME}({_PARAMETER}):  # {label}\n"]
-    for index, (fn, source) in enumerate(zip(functions, sources, strict=True)):
-        start = len(text) + 1
-        offset = start - source.first
-        renamer = _Renamer(index, fn, builtins_dict)
-        try:
-            body = [renamer.visit(copy.deepcopy(s)) for s in body_statements(source.node)[:-1]]
-        except Refused as refused:
-            raise Refused(f"function {index + 1} ({_name_of(fn)}): {refused}") from None
-        for statement in body:
-            ast.increment_lineno(statement, offset)
-        statements += body
-        text += source.lines
-        spans.append(_Span(start, len(text) + 1, offset, source.filename))
-        if renamer.reads_globals:
-            namespace[f"{PREFIX}g{index}"] = fn.__globals__
-    end = len(text) + 1
-    text.append(f"    return {_PARAMETER}\n")
-    statements.append(_at(ast.Return(_name(_PARAMETER)), end))
+    return functions, sources, builtins_dict, functions[0].__code__.co_flags & BODY_FUTURE_FLAGS
+
+
+class _Splice:
+    """Lay the fused code out: its text (the original lines) and its statements in step."""
+
+    def __init__(
+        self,
+        text: list[str],
+        spans: list[_Span],
+        namespace: dict[str, Any],
+        builtins_dict: dict[str, Any],
+        parameter: str,
+    ) -> None:
+        self.text, self.spans, self.namespace = text, spans, namespace
+        self.builtins, self.parameter = builtins_dict, parameter
+        self.bare: set[str] = set()
+        """Builtin names the bodies read as they are (a local of that name would hide one)."""
+
+    def line(self, text: str) -> int:
+        """Add a line the fused code writes itself; return its number."""
+        self.text.append(text + "\n")
+        return len(self.text)
+
+    def bodies(self, functions: list[FunctionType], sources: list[Source]) -> list[ast.stmt]:
+        """Add the bodies of ``functions`` in order; return their renamed statements."""
+        statements: list[ast.stmt] = []
+        for fn, source in zip(functions, sources, strict=True):
+            index = len(self.spans)
+            start = len(self.text) + 1
+            offset = start - source.first
+            renamer = _Renamer(index, fn, self.builtins, self.parameter)
+            try:
+                body = [renamer.visit(copy.deepcopy(s)) for s in body_statements(source.node)[:-1]]
+            except Refused as refused:
+                raise Refused(f"function {index + 1} ({_name_of(fn)}): {refused}") from None
+            for statement in body:
+                ast.increment_lineno(statement, offset)
+            statements += body
+            self.text += source.lines
+            self.spans.append(_Span(start, len(self.text) + 1, offset, source.filename))
+            self.bare |= renamer.bare
+            if renamer.reads_globals:
+                self.namespace[f"{PREFIX}g{index}"] = fn.__globals__
+        return statements
+
+
+def _compiled(
+    node: ast.FunctionDef,
+    text: list[str],
+    spans: list[_Span],
+    namespace: dict[str, Any],
+    builtins_dict: dict[str, Any],
+    flags: int,
+    label: str,
+) -> FusedChain:
     filename = _register("".join(text), text, label)
-    module = ast.Module(body=[_fused_def(statements)], type_ignores=[])
+    module = ast.Module(body=[node], type_ignores=[])
     ast.fix_missing_locations(module)
-    flags = functions[0].__code__.co_flags & BODY_FUTURE_FLAGS
     try:
         compiled = compile(module, filename, "exec", flags=flags, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise Refused(f"the fused code does not compile: {error}") from None
     code = next(c for c in compiled.co_consts if isinstance(c, CodeType))
     namespace[_BUILTIN_LOOKUP] = _builtin_lookup(builtins_dict)
-    function = FunctionType(code, namespace, _FUSED_NAME)
-    function.__qualname__ = f"{_FUSED_NAME}[{label}]"
+    function = FunctionType(code, namespace, node.name)
+    function.__qualname__ = f"{node.name}[{label}]"
     return FusedChain(function, code, tuple(spans))
 
 
 def _builtins_of(fn: FunctionType) -> dict[str, Any]:
     """Return the builtins ``fn`` reads (fixed when the function was made)."""
-    return cast(dict[str, Any], fn.__builtins__)  # type: ignore[attr-defined]
+    # Older typeshed lacks FunctionType.__builtins__; newer has it.
+    found: dict[str, Any] = fn.__builtins__  # type: ignore[attr-defined, unused-ignore]
+    return found
 
 
 def _name_of(fn: object) -> str:
     return str(getattr(fn, "__qualname__", None) or type(fn).__name__)
 
 
-def _fused_def(statements: list[ast.stmt]) -> ast.FunctionDef:
+def _function_def(name: str, parameters: list[str], statements: list[ast.stmt]) -> ast.FunctionDef:
     arguments = ast.arguments(
         posonlyargs=[],
-        args=[ast.arg(arg=_PARAMETER)],
+        args=[ast.arg(arg=p) for p in parameters],
         vararg=None,
         kwonlyargs=[],
         kw_defaults=[],
@@ -208,7 +347,7 @@ def _fused_def(statements: list[ast.stmt]) -> ast.FunctionDef:
         defaults=[],
     )
     node = ast.FunctionDef(
-        name=_FUSED_NAME,
+        name=name,
         args=arguments,
         body=statements,
         decorator_list=[],
@@ -218,12 +357,13 @@ def _fused_def(statements: list[ast.stmt]) -> ast.FunctionDef:
     return _at(node, 1)
 
 
-_Statement = TypeVar("_Statement", bound=ast.stmt)
+_Node = TypeVar("_Node", bound=ast.stmt | ast.excepthandler)
 
 
-def _at(node: _Statement, line: int) -> _Statement:
-    """Place a statement the fused code adds on ``line``, with any child that has no place."""
-    node.lineno = node.end_lineno = line
+def _at(node: _Node, line: int, last: int | None = None) -> _Node:
+    """Place a node the fused code adds on ``line`` (to ``last``), and children with no place."""
+    node.lineno = line
+    node.end_lineno = line if last is None else last
     node.col_offset = node.end_col_offset = 0
     for child in ast.walk(node):
         if "lineno" in child._attributes and not hasattr(child, "lineno"):
@@ -262,25 +402,30 @@ def _builtin_lookup(builtins_dict: dict[str, Any]) -> Callable[[str], Any]:
 class _Renamer(ast.NodeTransformer):
     """Rename one body's names for the fused function (see the module docstring)."""
 
-    def __init__(self, index: int, fn: FunctionType, builtins_dict: Mapping[str, Any]) -> None:
+    def __init__(
+        self, index: int, fn: FunctionType, builtins_dict: Mapping[str, Any], target: str
+    ) -> None:
         code = fn.__code__
         self.parameter = code.co_varnames[0]
+        self.target = target
         self.locals = frozenset(code.co_varnames[1:])
         self.prefix = f"{PREFIX}s{index}_"
         self.module_globals = fn.__globals__
         self.globals_name = f"{PREFIX}g{index}"
         self.builtins = builtins_dict
         self.reads_globals = False
+        self.bare: set[str] = set()
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         name = node.id
         if name == self.parameter:
-            return ast.copy_location(ast.Name(id=_PARAMETER, ctx=node.ctx), node)
+            return ast.copy_location(ast.Name(id=self.target, ctx=node.ctx), node)
         if name in self.locals:
             return ast.copy_location(ast.Name(id=self.prefix + name, ctx=node.ctx), node)
         if name in self.module_globals:
             return self._live_global(node)
         if name in self.builtins:
+            self.bare.add(name)
             return node
         raise Refused(f"reads {name!r}, which neither its module nor the builtins define")
 

@@ -11,7 +11,7 @@ record.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -80,9 +80,10 @@ class FuseOnFirstCall:
     The real upgrade is the chain's bodies fused into one function, or the steps composed
     when they cannot be fused. Fusing reads and compiles source, so it is done for the
     chains records take, on their first record, not for every chain when a plan is built.
+    ``on_fused(version, steps)`` is told when the chain has fused.
     """
 
-    __slots__ = ("_fused", "_steps", "_table", "_upgrade", "_version")
+    __slots__ = ("_fused", "_on_fused", "_steps", "_table", "_upgrade", "_version")
 
     def __init__(
         self,
@@ -90,8 +91,10 @@ class FuseOnFirstCall:
         version: int,
         steps: tuple[MigrationStep, ...],
         fused: FusedChains,
+        on_fused: Callable[[int, tuple[MigrationStep, ...]], None] | None = None,
     ) -> None:
         self._table, self._version, self._steps, self._fused = table, version, steps, fused
+        self._on_fused = on_fused
         self._upgrade: StateMigration | None = None
 
     def resolve(self) -> StateMigration:
@@ -114,6 +117,8 @@ class FuseOnFirstCall:
                 upgrade = chain.function
             self._upgrade = upgrade
             self._table[self._version] = upgrade
+            if chain is not None and self._on_fused is not None:
+                self._on_fused(self._version, steps)
         return upgrade
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,9 @@ through a restore.
   ``from_version`` to the current version. The chain for every starting version is composed
   once, so an upgrade is two dictionary lookups and one call: the chain's ``migrate_state``
   bodies fused into one function (``_migration_fuse``) when they can be, else the step
-  calls in order.
+  calls in order. Once records have taken a fused chain, ``plan.upgrade_record`` is one
+  function holding the bodies of the first such chains itself, so upgrading a record of
+  those costs a single call.
 * ``plan.upgrade_command(entity, name, payload, payload_version)`` maps a legacy command
   through every later step's command migrations.
 * ``plan.apply(store)`` brings a database up to date (see ``persist_runtime.migration_db``).
@@ -28,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import CodeType, MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 from ._migration_chains import build_chains, in_chain_order
 from ._migration_state import (
@@ -43,6 +46,7 @@ from ._migration_state import (
 from .errors import MigrationError
 
 if TYPE_CHECKING:
+    from ._migration_fuse import Branch
     from .migration_db import AppliedStep, MigrationTarget
     from .spec import EntitySpec
 
@@ -52,6 +56,7 @@ __all__ = [
     "MigrationPlan",
     "MigrationPlanError",
     "MigrationStep",
+    "RecordUpgrade",
     "StateMigration",
 ]
 
@@ -193,6 +198,30 @@ def _code_of(fn: Callable[..., Any]) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
+class RecordUpgrade(Protocol):
+    """What ``MigrationPlan.upgrade_record`` is: a function of entity, record and version."""
+
+    def __call__(
+        self, entity: str, record: Mapping[str, Any], from_version: int
+    ) -> dict[str, Any]: ...
+
+
+_INLINED_CHAINS = 8
+"""How many chains ``upgrade_record`` holds inline at most (others take the lookups)."""
+
+_UPGRADE_RECORD_DOC = """Return ``record`` (fields of ``entity`` at ``from_version``) upgraded.
+
+``entity`` may be a name the entity had before a rename. Raises ``EntityDroppedError``
+when the plan drops the entity, and ``MigrationError`` when there is no path (unknown
+entity, a version older than the first step or newer than the code) or when a step fails
+(naming it). The record returned is at the entity's current version.
+
+An attribute holding a function, not a method: once records have taken a chain that
+fuses, it is replaced by a function with that chain's bodies inline (up to eight chains),
+so each record costs one call. Read it again after the first record to get that function.
+"""
+
+
 class MigrationPlan:
     """A validated set of migration steps, per entity a contiguous chain.
 
@@ -216,20 +245,24 @@ class MigrationPlan:
     reloaded in place (the fused chain keeps the code it was built from).
     """
 
-    __slots__ = (
-        "_aliases",
-        "_chains",
-        "_codes",
-        "_commands",
-        "_current",
-        "_dropped",
-        "_fuse",
-        "_fused",
-        "_steps",
-        "_tables",
-        "_targets",
-        "_upgraders",
-    )
+    __slots__ = {
+        "_aliases": None,
+        "_chains": None,
+        "_codes": None,
+        "_commands": None,
+        "_current": None,
+        "_dropped": None,
+        "_fuse": None,
+        "_fused": None,
+        "_inlined": "The chains ``upgrade_record`` holds inline, with their steps.",
+        "_steps": None,
+        "_tables": None,
+        "_targets": None,
+        "_upgraders": None,
+        "upgrade_record": _UPGRADE_RECORD_DOC,
+    }
+
+    upgrade_record: RecordUpgrade
 
     def __init__(
         self,
@@ -260,6 +293,8 @@ class MigrationPlan:
             self._targets.setdefault(e, v)
         self._fuse = fusion_enabled(fuse)
         self._fused: FusedChains = {}
+        self._inlined: list[tuple[Branch, tuple[MigrationStep, ...]]] = []
+        self.upgrade_record = self._upgrade_record
         self._upgraders = self._build_upgraders()
         # By identity: equal code objects of two files (the same body) are different steps.
         self._codes = {
@@ -307,7 +342,13 @@ class MigrationPlan:
             for i, step in enumerate(chain):
                 stateful = tuple(s for s in chain[i:] if s.migrate_state is not None)
                 if self._fuse and len(stateful) > 1:
-                    fused = FuseOnFirstCall(table, step.from_version, stateful, self._fused)
+                    fused = FuseOnFirstCall(
+                        table,
+                        step.from_version,
+                        stateful,
+                        self._fused,
+                        partial(self._inline, entity),
+                    )
                     table[step.from_version] = fused
                 else:
                     fns = [s.migrate_state for s in stateful if s.migrate_state is not None]
@@ -406,16 +447,10 @@ class MigrationPlan:
 
     # ------------------------------------------------------------------ records
 
-    def upgrade_record(
+    def _upgrade_record(
         self, entity: str, record: Mapping[str, Any], from_version: int
     ) -> dict[str, Any]:
-        """Return ``record`` (fields of ``entity`` at ``from_version``) at the current version.
-
-        ``entity`` may be a name the entity had before a rename. Raises
-        ``EntityDroppedError`` when the plan drops the entity, and ``MigrationError`` when
-        there is no path (unknown entity, a version older than the first step or newer than
-        the code) or when a step fails (naming it).
-        """
+        """Upgrade one record through the lookups (``upgrade_record`` before any inlining)."""
         try:
             upgrade = self._upgraders[entity][from_version]
         except KeyError:
@@ -439,6 +474,33 @@ class MigrationPlan:
             return [upgrade(r) for r in records]  # type: ignore[arg-type]
         except Exception as error:
             raise self._step_failure(entity, from_version, error) from error
+
+    def _inline(self, entity: str, version: int, steps: tuple[MigrationStep, ...]) -> None:
+        """Make ``upgrade_record`` hold the chain of ``entity`` from ``version`` inline too.
+
+        Called when that chain has fused. The new function holds every chain inlined so
+        far, up to ``_INLINED_CHAINS``; a chain the dispatcher cannot hold is left to the
+        lookups.
+        """
+        if len(self._inlined) >= _INLINED_CHAINS or any(
+            b.version == version and entity in b.names for b, _ in self._inlined
+        ):
+            return
+        from ._migration_fuse import Branch, fuse_dispatch
+
+        names = (entity, *(old for old, new in self._aliases.items() if new == entity))
+        fns = tuple(s.migrate_state for s in steps if s.migrate_state is not None)
+        label = f"{entity} v{version} -> v{steps[-1].to_version}"
+        inlined = [*self._inlined, (Branch(names, version, fns, label), steps)]
+        try:
+            chain = fuse_dispatch(
+                [b for b, _ in inlined], self._upgrade_record, self._step_failure, "plan"
+            )
+        except Exception:  # inlining is an optimisation: never let it fail an upgrade
+            return
+        self._inlined = inlined
+        self._fused[id(chain.code)] = (chain, tuple(s for _, c in inlined for s in c))
+        self.upgrade_record = cast(RecordUpgrade, chain.function)
 
     def _no_path(self, entity: str, from_version: int) -> MigrationError:
         name = self._aliases.get(entity, entity)

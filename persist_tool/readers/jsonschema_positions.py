@@ -4,9 +4,14 @@
 ``SourceError`` at the offending character: syntax errors (from ``json``), duplicate keys,
 ``NaN``/``Infinity`` (which Python's ``json`` accepts but JSON does not) and nesting too deep
 to handle. The returned ``PositionIndex`` maps JSON pointers to ``(line, column)``: of the
-member's key when the value is an object member, of the value otherwise. This is a small
-tokenizer over the already-validated text, used only to point at places in error messages
-and locations.
+member's key when the value is an object member, of the value otherwise.
+
+Positions are found on demand: a pointer is followed from the root through the containers
+on its way, each container's members read once with ``json``'s own scanner (which also
+steps over every member's value). A reader asks for a few places per definition, so most of
+the text is never looked at by Python code. Invalid input is located by ``_scan``, a small
+tokenizer over the whole text that records every pointer; the tests hold the two to the
+same answers.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined, unused-ignore]
 from typing import Any
 
 from persist_tool.ir import Location, SourceError
 
-__all__ = ["PositionIndex", "escape_pointer", "parse_json"]
+__all__ = ["PositionIndex", "escape_pointer", "parse_json", "scan_offsets"]
 
 _TOKEN = re.compile(
     r"""[ \t\n\r]*(?:
@@ -48,20 +54,117 @@ def _reject_constant(name: str) -> Any:
     raise _BadConstant(name)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key given twice (``_scan`` says where)."""
+    built = dict(pairs)
+    if len(built) != len(pairs):
+        raise _DuplicateKey
+    return built
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL).match
+"""A member's key, its colon and the space before its value."""
+_SPACE_COMMA = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    match = _SPACE.match(text, pos)
+    return match.end() if match else pos
+
+
+def _next_member(text: str, pos: int) -> int:
+    """Return where the member after the value ending at ``pos`` starts (or the closing)."""
+    match = _SPACE_COMMA.match(text, pos)
+    return match.end() if match else pos
+
+
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+_VALUE_END = json.JSONDecoder().raw_decode
+_Members = dict[str, tuple[int, int]] | list[int]
+"""An object's members by key (key offset, value offset), or an array's value offsets."""
+
+
 @dataclass(slots=True)
 class PositionIndex:
-    """Where each JSON pointer's key (or value) starts in the text."""
+    """Where each JSON pointer's key (or value) starts in the text (valid JSON only)."""
 
     file: str
     text: str
-    offsets: dict[str, int] = field(default_factory=dict)
     line_starts: list[int] = field(default_factory=list)
+    _containers: dict[int, _Members | None] = field(default_factory=dict)
+    _places: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Pointers followed so far: (offset, offset of the value)."""
 
     def position(self, pointer: str) -> tuple[int, int]:
         """Return ``(line, column)`` of ``pointer`` (1-based), or of its nearest ancestor."""
-        while pointer not in self.offsets and pointer:
-            pointer = pointer.rsplit("/", 1)[0]
-        return self._line_col(self.offsets.get(pointer, 0))
+        return self._line_col(self.offset(pointer))
+
+    def offset(self, pointer: str) -> int:
+        """Return the text offset of ``pointer``, or of its nearest ancestor."""
+        places = self._places
+        if not places:
+            root = _skip_space(self.text, 0)
+            places[""] = (root, root)
+        if not pointer.startswith("/"):
+            return places[""][0]
+        # Up to the nearest pointer already followed (siblings share their parent), then
+        # down one member at a time.
+        head, below = pointer, []
+        while head not in places:
+            head, _, part = head.rpartition("/")
+            below.append(part)
+        found, value = places[head]
+        for part in reversed(below):
+            place = self._member(value, part)
+            if place is None:
+                break
+            head = f"{head}/{part}"
+            places[head] = place
+            found, value = place
+        return found
+
+    def _member(self, container: int, part: str) -> tuple[int, int] | None:
+        """Return (offset, value offset) of member ``part`` of the value at ``container``."""
+        members = self._members(container)
+        if isinstance(members, dict):
+            key = part.replace("~1", "/").replace("~0", "~")
+            return members.get(key) if escape_pointer(key) == part else None
+        if members is not None and _ARRAY_INDEX.fullmatch(part) and int(part) < len(members):
+            item = members[int(part)]
+            return item, item
+        return None
+
+    def _members(self, start: int) -> _Members | None:
+        """Return the members of the container starting at ``start`` (``None``: a scalar)."""
+        if start in self._containers:
+            return self._containers[start]
+        text = self.text
+        members: _Members | None = None
+        if text[start] == "{":
+            keys: dict[str, tuple[int, int]] = {}
+            pos = _skip_space(text, start + 1)
+            while (match := _KEY(text, pos)) is not None:
+                key = match.group(1)
+                if "\\" in key:
+                    key = scanstring(text, pos + 1)[0]
+                value = match.end()
+                keys[key] = (pos, value)
+                pos = _next_member(text, _VALUE_END(text, value)[1])
+            members = keys
+        elif text[start] == "[":
+            items: list[int] = []
+            pos = _skip_space(text, start + 1)
+            while text[pos] != "]":
+                items.append(pos)
+                pos = _next_member(text, _VALUE_END(text, pos)[1])
+            members = items
+        self._containers[start] = members
+        return members
 
     def location(self, pointer: str) -> Location:
         """Return the ``Location`` of ``pointer`` in this file."""
@@ -82,21 +185,25 @@ def parse_json(text: str, file: str) -> tuple[Any, PositionIndex]:
     index = PositionIndex(file, text)
     index.line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise SourceError(
             Location(file, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
         ) from None
-    except _BadConstant:
-        data = None  # the scan below reports the constant at its place
+    except (_BadConstant, _DuplicateKey):
+        scan_offsets(index)  # reports the first such place in the text
+        raise AssertionError("the scan found no fault json reported") from None
     except RecursionError:
         raise SourceError(Location(file, 1, 1), "invalid JSON: nested too deeply to read") from None
-    _scan(index)
     return data, index
 
 
-def _scan(index: PositionIndex) -> None:
-    """Record the offset of every pointer; report duplicate keys and non-JSON constants."""
+def scan_offsets(index: PositionIndex) -> dict[str, int]:
+    """Return the offset of every pointer; report duplicate keys and non-JSON constants.
+
+    ``PositionIndex.offset`` gives the same answers for valid text, finding them lazily.
+    """
+    offsets: dict[str, int] = {}
     text = index.text
     # Each frame: [pointer, is_object, next array index, keys seen].
     stack: list[list[Any]] = []
@@ -107,7 +214,7 @@ def _scan(index: PositionIndex) -> None:
     while True:
         match = _TOKEN.match(text, pos)
         if match is None:
-            return  # trailing whitespace only: json.loads validated the rest
+            return offsets  # trailing whitespace only: json.loads validated the rest
         pos = match.end()
         start = match.start(match.lastgroup or 0)
         kind = match.lastgroup
@@ -118,8 +225,9 @@ def _scan(index: PositionIndex) -> None:
             )
         if kind == "punct" and token in "}]":
             stack.pop()
+            expect_key = False  # set by an empty object's "{"; a "," decides what is next
             if not stack:
-                return
+                return offsets
             continue
         if kind == "punct" and token == ",":
             top = stack[-1]
@@ -153,11 +261,11 @@ def _scan(index: PositionIndex) -> None:
         else:
             pointer = f"{stack[-1][0]}/{stack[-1][2]}"
             offset = start
-        index.offsets[pointer] = offset
+        offsets[pointer] = offset
         if kind == "punct" and token == "{":
             stack.append([pointer, True, 0, set()])
             expect_key = True  # an empty object's "}" is handled before keys
         elif kind == "punct" and token == "[":
             stack.append([pointer, False, 0, None])
         elif not stack:
-            return
+            return offsets

@@ -98,3 +98,11 @@ def test_invalid_json_is_reported_where_it_is(
     location = caught.value.location
     assert location is not None and (location.line, location.column) == (line, column)
     assert message in str(caught.value)
+
+
+def test_an_array_with_an_empty_object_before_other_items_reads_and_scans() -> None:
+    text = '{"enum": [{}, 1, {}], "x": [[], {}]}'
+    data, index = parse_json(text, "x.json")
+    assert data == {"enum": [{}, 1, {}], "x": [[], {}]}
+    assert index.position("/enum/1") == (1, 15)
+    assert scan_offsets(index)["/enum/1"] == 14

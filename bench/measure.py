@@ -1,6 +1,7 @@
 """Timing helpers and the result record shared by every benchmark case.
 
-Whole commands are timed as child processes (wall time, and peak RSS from ``wait4``);
+Whole commands are timed as child processes (wall time, and CPU time and peak RSS from
+``wait4``);
 in-process work with ``time.perf_counter`` around one pass, repeated. Every figure keeps
 all its samples, so the report can show the median and the spread.
 """
@@ -24,10 +25,20 @@ __all__ = ["Figure", "Run", "Samples", "run_command", "time_pass"]
 
 @dataclass
 class Samples:
-    """Seconds of repeated runs of one side, and the peak RSS seen (MiB, 0 if not taken)."""
+    """Seconds of repeated runs of one side, and the peak RSS seen (MiB, 0 if not taken).
+
+    ``cpu_seconds`` holds each run's CPU time (user and system, worker processes included)
+    for commands; it stays empty for in-process figures.
+    """
 
     seconds: list[float] = field(default_factory=list)
     peak_mib: float = 0.0
+    cpu_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def cpu_median(self) -> float:
+        """Return the median CPU seconds of the runs (0 when none were taken)."""
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
 
     @property
     def median(self) -> float:
@@ -50,6 +61,7 @@ class Samples:
             "spread": self.spread,
             "samples_s": self.seconds,
             **({"peak_rss_mib": self.peak_mib} if self.peak_mib else {}),
+            **({"cpu_median_s": self.cpu_median} if self.cpu_seconds else {}),
         }
 
 
@@ -122,9 +134,10 @@ class Figure:
 
 @dataclass(frozen=True)
 class Run:
-    """One finished child process: wall seconds, peak RSS (MiB), exit code and output."""
+    """One finished child process: wall and CPU seconds, peak RSS (MiB), exit code, output."""
 
     seconds: float
+    cpu_seconds: float
     peak_mib: float
     returncode: int
     stdout: str
@@ -141,7 +154,7 @@ def run_command(
     env: dict[str, str] | None = None,
     check: bool = True,
 ) -> Run:
-    """Run ``argv`` to completion; return its wall time and its own peak RSS.
+    """Run ``argv`` to completion; return its wall and CPU time and its own peak RSS.
 
     The command is started by ``_launch.py`` (a bare ``python -S``), which times it around
     fork and ``wait4`` and reads the peak RSS of exactly that child. Forking from this
@@ -162,6 +175,7 @@ def run_command(
         measured = json.loads(result.read_text())
         run = Run(
             float(measured["seconds"]),
+            float(measured["cpu_seconds"]),
             int(measured["maxrss_kib"]) / 1024.0,  # KiB on Linux
             proc.returncode,
             out_path.read_text("utf-8", "replace"),

@@ -57,9 +57,7 @@ def postgres_connection(*, autocommit: bool = False) -> Iterator[Any]:
         _unavailable(f"PostgreSQL at {POSTGRES_DSN}", error)
     schema = unique_name("pt")
     admin.execute(f'CREATE SCHEMA "{schema}"')
-    conn = psycopg.connect(
-        POSTGRES_DSN, autocommit=autocommit, options=f"-c search_path={schema}"
-    )
+    conn = psycopg.connect(POSTGRES_DSN, autocommit=autocommit, options=f"-c search_path={schema}")
     try:
         yield conn
     finally:
@@ -118,5 +116,3 @@ def mysql_params_for(conn: Any) -> dict[str, Any]:
     params = _mysql_params(MYSQL_DSN)
     params["database"] = conn.db.decode() if isinstance(conn.db, bytes) else conn.db
     return params
-
-

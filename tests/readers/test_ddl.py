@@ -20,9 +20,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 def read_ddl(text: str, dialect: str | None = "sqlite", **options: Any) -> ReadResult:
     """Read DDL text through the registered reader."""
-    opts = ReadOptions(
-        path=Path("s.sql"), display="s.sql", read_dialect=dialect, **options
-    )
+    opts = ReadOptions(path=Path("s.sql"), display="s.sql", read_dialect=dialect, **options)
     return get_reader("ddl")(text, opts)
 
 
@@ -243,9 +241,7 @@ def test_sqlite_integer_primary_key_without_autoincrement_is_not_generated() -> 
 
 
 def test_table_level_composite_primary_key_marks_fields_immutable() -> None:
-    e = entity(
-        "CREATE TABLE t (a INT, b TEXT, c INT, CONSTRAINT pk_t PRIMARY KEY (a, b));"
-    )
+    e = entity("CREATE TABLE t (a INT, b TEXT, c INT, CONSTRAINT pk_t PRIMARY KEY (a, b));")
     assert e.primary_key == ("a", "b")
     assert [f.immutable for f in e.fields] == [True, True, False]
     assert [f.nullable for f in e.fields] == [False, False, True]
@@ -326,9 +322,7 @@ def test_check_in_becomes_an_enum_named_after_entity_and_field() -> None:
     );
     """
     (field,) = entity(source).fields
-    assert field.type == ir.EnumType(
-        "OrderStatus", ("pending", "paid", "shipped", "cancelled")
-    )
+    assert field.type == ir.EnumType("OrderStatus", ("pending", "paid", "shipped", "cancelled"))
     assert field.default == ir.Default("literal", "pending")
     assert field.constraints == ir.Constraints()  # the enum replaces the length bound
 
@@ -365,16 +359,12 @@ def test_check_on_a_range_becomes_bounds(check: str, bounds: dict[str, Any]) -> 
         ("c <> ''", {"min_length": 1}),
     ],
 )
-def test_check_on_length_becomes_length_bounds(
-    check: str, bounds: dict[str, Any]
-) -> None:
+def test_check_on_length_becomes_length_bounds(check: str, bounds: dict[str, Any]) -> None:
     assert column(f"TEXT CHECK ({check})").constraints.to_json() == bounds
 
 
 def test_inexpressible_check_is_kept_in_entity_extra() -> None:
-    e = entity(
-        "CREATE TABLE t (a INT, b INT, CONSTRAINT a_lt_b CHECK (a < b), CHECK (a % 2 = 1));"
-    )
+    e = entity("CREATE TABLE t (a INT, b INT, CONSTRAINT a_lt_b CHECK (a < b), CHECK (a % 2 = 1));")
     assert e.extra["checks"] == [
         {"name": "a_lt_b", "sql": "a < b"},
         {"name": None, "sql": "a % 2 = 1"},
@@ -481,7 +471,9 @@ def test_create_index_attaches_to_its_table_by_field_name() -> None:
 
 
 def test_mysql_inline_keys_are_indexes_and_unique_keys_are_unique() -> None:
-    source = "CREATE TABLE t (a INT, b INT, KEY idx_a (a), UNIQUE KEY uq_b (b), FULLTEXT KEY ft (a));"
+    source = (
+        "CREATE TABLE t (a INT, b INT, KEY idx_a (a), UNIQUE KEY uq_b (b), FULLTEXT KEY ft (a));"
+    )
     e = entity(source, "mysql")
     assert [i.name for i in e.indexes] == ["idx_a", "ft"]
     assert e.unique == (("b",),)
@@ -489,9 +481,7 @@ def test_mysql_inline_keys_are_indexes_and_unique_keys_are_unique() -> None:
 
 
 def test_expression_index_is_kept_with_a_warning() -> None:
-    result = read_ddl(
-        "CREATE TABLE t (a TEXT);\nCREATE INDEX i ON t (lower(a));", "postgres"
-    )
+    result = read_ddl("CREATE TABLE t (a TEXT);\nCREATE INDEX i ON t (lower(a));", "postgres")
     (e,) = result.schema.entities
     assert e.indexes == ()
     assert e.extra["expression_indexes"]
@@ -566,7 +556,9 @@ def test_options_override_the_entity_name_and_version_of_a_single_table() -> Non
 
 
 def test_entities_option_selects_by_class_or_table_name() -> None:
-    source = "CREATE TABLE customers (a INT);\nCREATE TABLE orders (b INT);\nCREATE TABLE items (c INT);"
+    source = (
+        "CREATE TABLE customers (a INT);\nCREATE TABLE orders (b INT);\nCREATE TABLE items (c INT);"
+    )
     result = read_ddl(source, entities=("Order", "items"))
     assert [e.name for e in result.schema.entities] == ["Order", "Item"]
 
@@ -607,9 +599,7 @@ CREATE TABLE t (y year, c code);
         y.constraints.minimum,
         y.constraints.maximum,
     ) == (1901, 2155)
-    assert (
-        c.type == ir.StringType() and c.constraints.max_length == 8 and not c.nullable
-    )
+    assert c.type == ir.StringType() and c.constraints.max_length == 8 and not c.nullable
 
 
 # --------------------------------------------------------------------------- dialect detection
@@ -711,8 +701,7 @@ def _tables(
             sql, field_type, bounds = draw(st.sampled_from(_SQL_TYPES))
         columns.append((name, sql, field_type, bounds, draw(st.booleans())))
     body = ",\n  ".join(
-        f'"{n}" {sql}{" NOT NULL" if not_null else ""}'
-        for n, sql, _, _, not_null in columns
+        f'"{n}" {sql}{" NOT NULL" if not_null else ""}' for n, sql, _, _, not_null in columns
     )
     return f'CREATE TABLE "generated_things" (\n  {body}\n);', [
         (n, t, b, not_null) for n, _, t, b, not_null in columns
@@ -729,9 +718,7 @@ def test_synthesised_create_table_reads_back_to_the_expected_fields(
     (e,) = read_ddl(source, dialect).schema.entities
     assert e.name == "GeneratedThing" and e.table == "generated_things"
     assert [f.column for f in e.fields] == [n for n, _, _, _ in expected]
-    for field, (_, field_type, bounds, not_null) in zip(
-        e.fields, expected, strict=True
-    ):
+    for field, (_, field_type, bounds, not_null) in zip(e.fields, expected, strict=True):
         assert field.type == field_type
         assert field.constraints.to_json() == bounds
         assert field.nullable is not not_null

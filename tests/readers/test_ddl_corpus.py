@@ -101,9 +101,7 @@ def test_chinook_has_eleven_tables_eleven_foreign_keys_and_its_keys(
     assert len(schema.entities) == 11
     fks = [fk for e in schema.entities for fk in e.extra.get("foreign_keys", [])]
     assert len(fks) == 11
-    playlist_track = _entity(
-        schema, _chinook_name(name, "PlaylistTrack", "playlist_track")
-    )
+    playlist_track = _entity(schema, _chinook_name(name, "PlaylistTrack", "playlist_track"))
     assert len(playlist_track.primary_key) == 2
     assert all(f.immutable for f in playlist_track.fields)
     track = _entity(schema, _chinook_name(name, "Track", "track"))
@@ -143,9 +141,7 @@ def test_chinook_column_types_nullability_and_lengths(corpus: Path, name: str) -
 
 
 def test_chinook_sqlserver_identity_and_schema_qualifier(corpus: Path) -> None:
-    schema, _ = _read(
-        corpus, "chinook/Chinook_SqlServer_AutoIncrementPKs.schema.sql", "tsql"
-    )
+    schema, _ = _read(corpus, "chinook/Chinook_SqlServer_AutoIncrementPKs.schema.sql", "tsql")
     album = _entity(schema, "Album")
     assert album.extra["sql_schema"] == "dbo"
     assert _field(album, "AlbumId").extra["auto_increment"] == "IDENTITY"
@@ -153,12 +149,8 @@ def test_chinook_sqlserver_identity_and_schema_qualifier(corpus: Path) -> None:
 
 
 def test_chinook_postgres_serial_and_identity_keys(corpus: Path) -> None:
-    serial, _ = _read(
-        corpus, "chinook/Chinook_PostgreSql_SerialPKs.schema.sql", "postgres"
-    )
-    assert (
-        _field(_entity(serial, "album"), "album_id").extra["auto_increment"] == "SERIAL"
-    )
+    serial, _ = _read(corpus, "chinook/Chinook_PostgreSql_SerialPKs.schema.sql", "postgres")
+    assert _field(_entity(serial, "album"), "album_id").extra["auto_increment"] == "SERIAL"
     identity, _ = _read(
         corpus, "chinook/Chinook_PostgreSql_AutoIncrementPKs.schema.sql", "postgres"
     )
@@ -210,9 +202,7 @@ def test_sakila_mysql_enum_set_unsigned_keys_and_unique(corpus: Path) -> None:
         "on_update": "CASCADE",
         "name": "fk_payment_rental",
     }
-    assert (
-        warnings >= 6 + 3 + 5
-    )  # views, triggers and routines are skipped, one warning each
+    assert warnings >= 6 + 3 + 5  # views, triggers and routines are skipped, one warning each
 
 
 def test_sakila_postgres_enum_type_domain_inheritance_and_arrays(corpus: Path) -> None:
@@ -261,9 +251,7 @@ def test_sakila_sqlite_check_in_becomes_an_enum(corpus: Path) -> None:
 def test_northwind_keys_from_alter_table_and_foreign_keys_without_columns(
     corpus: Path,
 ) -> None:
-    schema, _ = _read(
-        corpus, "northwind/pthom-postgres-northwind.schema.sql", "postgres"
-    )
+    schema, _ = _read(corpus, "northwind/pthom-postgres-northwind.schema.sql", "postgres")
     assert len(schema.entities) == 14
     fks = [fk for e in schema.entities for fk in e.extra.get("foreign_keys", [])]
     assert len(fks) == 13

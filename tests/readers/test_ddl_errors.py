@@ -155,9 +155,7 @@ def test_unknown_entity_selection_is_an_error_listing_what_exists() -> None:
 
 def test_entity_name_option_on_a_multi_table_source_is_an_error() -> None:
     with pytest.raises(ir.SourceError, match="2 tables"):
-        read_ddl(
-            "CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);", entity_name="Thing"
-        )
+        read_ddl("CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);", entity_name="Thing")
 
 
 def test_schema_version_option_below_one_is_an_error() -> None:

@@ -44,9 +44,7 @@ def _str(value: object, path: str, issues: list[Issue], max_length: int = 100) -
         issues.append(Issue(path, f"expected a string, got {type(value).__name__}"))
         return ""
     if len(value) > max_length:
-        issues.append(
-            Issue(path, f"expected at most {max_length} characters, got {len(value)}")
-        )
+        issues.append(Issue(path, f"expected at most {max_length} characters, got {len(value)}"))
     return value
 
 
@@ -65,9 +63,7 @@ def _datetime(value: object, path: str, issues: list[Issue]) -> datetime:
     return _now()
 
 
-def _object(
-    payload: object, known: frozenset[str], issues: list[Issue]
-) -> Mapping[str, Any]:
+def _object(payload: object, known: frozenset[str], issues: list[Issue]) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         issues.append(Issue("", "expected an object"))
         return {}
@@ -114,16 +110,10 @@ class CounterDraft:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"name", "value", "updated_at"}), issues)
-        name = (
-            _str(data["name"], "/name", issues)
-            if _required(data, "name", issues)
-            else ""
-        )
+        name = _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
         value = _int(data["value"], "/value", issues) if "value" in data else 0
         updated_at = (
-            _datetime(data["updated_at"], "/updated_at", issues)
-            if "updated_at" in data
-            else _now()
+            _datetime(data["updated_at"], "/updated_at", issues) if "updated_at" in data else _now()
         )
         if issues:
             raise ValidationError(issues, entity="Counter")
@@ -158,16 +148,10 @@ class CounterPatch:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"name", "value", "updated_at"}), issues)
-        name: str | Unset = (
-            _str(data["name"], "/name", issues) if "name" in data else UNSET
-        )
-        value: int | Unset = (
-            _int(data["value"], "/value", issues) if "value" in data else UNSET
-        )
+        name: str | Unset = _str(data["name"], "/name", issues) if "name" in data else UNSET
+        value: int | Unset = _int(data["value"], "/value", issues) if "value" in data else UNSET
         updated_at: datetime | Unset = (
-            _datetime(data["updated_at"], "/updated_at", issues)
-            if "updated_at" in data
-            else UNSET
+            _datetime(data["updated_at"], "/updated_at", issues) if "updated_at" in data else UNSET
         )
         if issues:
             raise ValidationError(issues, entity="Counter")
@@ -191,11 +175,7 @@ class CounterSetName:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"value"}), issues)
-        value = (
-            _str(data["value"], "/value", issues)
-            if _required(data, "value", issues)
-            else ""
-        )
+        value = _str(data["value"], "/value", issues) if _required(data, "value", issues) else ""
         if issues:
             raise ValidationError(issues, entity="Counter")
         return cls(value=value)
@@ -218,11 +198,7 @@ class CounterSetValue:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _object(payload, frozenset({"value"}), issues)
-        value = (
-            _int(data["value"], "/value", issues)
-            if _required(data, "value", issues)
-            else 0
-        )
+        value = _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
         if issues:
             raise ValidationError(issues, entity="Counter")
         return cls(value=value)
@@ -304,9 +280,7 @@ COUNTER_COMMANDS: Final[tuple[CommandSpec, ...]] = (
             "additionalProperties": False,
         },
     ),
-    CommandSpec(
-        "Touch", CounterTouch, 1, {"type": "object", "additionalProperties": False}
-    ),
+    CommandSpec("Touch", CounterTouch, 1, {"type": "object", "additionalProperties": False}),
     CommandSpec(
         "Increment",
         CounterIncrement,
@@ -324,9 +298,7 @@ COUNTER_COMMANDS: Final[tuple[CommandSpec, ...]] = (
 
 def create_counter(draft: CounterDraft, *, id: int) -> Counter:
     """Build a ``Counter`` from its draft and the generated key."""
-    return Counter(
-        id=id, name=draft.name, value=draft.value, updated_at=draft.updated_at
-    )
+    return Counter(id=id, name=draft.name, value=draft.value, updated_at=draft.updated_at)
 
 
 def apply_patch(counter: Counter, patch: CounterPatch) -> frozenset[str]:
@@ -413,12 +385,8 @@ def counter_from_record(payload: object) -> Counter:
     issues: list[Issue] = []
     data = _object(payload, frozenset({"id", "name", "value", "updated_at"}), issues)
     id_ = _int(data["id"], "/id", issues) if _required(data, "id", issues) else 0
-    name = (
-        _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
-    )
-    value = (
-        _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
-    )
+    name = _str(data["name"], "/name", issues) if _required(data, "name", issues) else ""
+    value = _int(data["value"], "/value", issues) if _required(data, "value", issues) else 0
     updated_at = (
         _datetime(data["updated_at"], "/updated_at", issues)
         if _required(data, "updated_at", issues)

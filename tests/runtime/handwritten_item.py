@@ -55,9 +55,7 @@ def _fail(issues: list[Issue], path: str, message: str) -> None:
     issues.append(Issue(path, message))
 
 
-def _read(
-    data: Mapping[str, Any], name: str, issues: list[Issue], required: bool
-) -> Any:
+def _read(data: Mapping[str, Any], name: str, issues: list[Issue], required: bool) -> Any:
     """Read field ``name`` from its JSON (or Python) form, recording problems."""
     path = f"/{name}"
     if name not in data:
@@ -141,9 +139,7 @@ def _dump(name: str, value: Any) -> Any:
     return value
 
 
-def _unknown(
-    data: object, known: Sequence[str], issues: list[Issue]
-) -> Mapping[str, Any]:
+def _unknown(data: object, known: Sequence[str], issues: list[Issue]) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         _fail(issues, "", "expected an object")
         return {}
@@ -217,11 +213,7 @@ class ItemPatch:
 
     def to_payload(self) -> dict[str, object]:
         """Return the JSON form (set fields only)."""
-        return {
-            n: _dump(n, getattr(self, n))
-            for n in _FIELDS[2:]
-            if getattr(self, n) is not UNSET
-        }
+        return {n: _dump(n, getattr(self, n)) for n in _FIELDS[2:] if getattr(self, n) is not UNSET}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, object]) -> ItemPatch:
@@ -251,9 +243,7 @@ class ItemSetPrice:
         """Validate and read a payload."""
         issues: list[Issue] = []
         data = _unknown(payload, ("value",), issues)
-        value = _read(
-            {"price": data["value"]} if "value" in data else {}, "price", issues, True
-        )
+        value = _read({"price": data["value"]} if "value" in data else {}, "price", issues, True)
         if issues:
             raise ValidationError(
                 [Issue(i.path.replace("/price", "/value"), i.message) for i in issues],
@@ -368,9 +358,7 @@ def parse_item_command(envelope: Mapping[str, object]) -> ItemCommand:
     name = envelope.get("command")
     cls = _COMMANDS.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValidationError(
-            [Issue("/command", f"unknown command {name!r}")], entity="Item"
-        )
+        raise ValidationError([Issue("/command", f"unknown command {name!r}")], entity="Item")
     try:
         command: ItemCommand = cls.from_payload(envelope.get("payload", {}))
     except ValidationError as error:
@@ -476,20 +464,12 @@ ITEM_SPEC: Final = EntitySpec(
             "decimal",
             _types("NUMERIC(10,2)", "NUMERIC(10,2)", "DECIMAL(10,2)"),
         ),
-        FieldSpec(
-            "status", "status", "enum", _types("TEXT", "VARCHAR(10)", "VARCHAR(10)")
-        ),
+        FieldSpec("status", "status", "enum", _types("TEXT", "VARCHAR(10)", "VARCHAR(10)")),
         FieldSpec("tags", "tags", "json", _types("TEXT", "JSONB", "JSON")),
-        FieldSpec(
-            "active", "active", "boolean", _types("INTEGER", "BOOLEAN", "TINYINT(1)")
-        ),
+        FieldSpec("active", "active", "boolean", _types("INTEGER", "BOOLEAN", "TINYINT(1)")),
         FieldSpec("due", "due", "date", _types("TEXT", "DATE", "DATE"), nullable=True),
-        FieldSpec(
-            "photo", "photo", "bytes", _types("BLOB", "BYTEA", "BLOB"), nullable=True
-        ),
-        FieldSpec(
-            "seen_at", "seen_at", "datetime", _types("TEXT", "TIMESTAMP", "DATETIME(6)")
-        ),
+        FieldSpec("photo", "photo", "bytes", _types("BLOB", "BYTEA", "BLOB"), nullable=True),
+        FieldSpec("seen_at", "seen_at", "datetime", _types("TEXT", "TIMESTAMP", "DATETIME(6)")),
     ),
     primary_key=("sku", "region"),
     unique=(("ref",),),

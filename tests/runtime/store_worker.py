@@ -68,9 +68,7 @@ def main(argv: list[str]) -> int:
         n = 0
         while True:
             n += 1
-            command: Any = (
-                CounterIncrement(by=n) if n % 2 else CounterSetName(value=f"name-{n}")
-            )
+            command: Any = CounterIncrement(by=n) if n % 2 else CounterSetName(value=f"name-{n}")
             store.execute(COUNTER_SPEC, key, command)
     elif action == "snapshot":
 
@@ -78,9 +76,7 @@ def main(argv: list[str]) -> int:
             time.sleep(0.001)
             return COUNTER_SPEC.to_record(entity)
 
-        store.snapshot(
-            argv[3], specs=[dataclasses.replace(COUNTER_SPEC, to_record=slow)]
-        )
+        store.snapshot(argv[3], specs=[dataclasses.replace(COUNTER_SPEC, to_record=slow)])
     store.close()
     return 0
 

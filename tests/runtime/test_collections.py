@@ -21,9 +21,7 @@ def counters_and_items() -> Collection:
         [COUNTER_SPEC, ITEM_SPEC],
         [
             Counter(id=1, name="a", value=1, updated_at=STAMP),
-            Item(
-                **{f: getattr(item_draft("S", "eu"), f) for f in ITEM_SPEC.draft_fields}
-            ),
+            Item(**{f: getattr(item_draft("S", "eu"), f) for f in ITEM_SPEC.draft_fields}),
             Counter(id=2, name="b", value=2, updated_at=STAMP),
         ],
     )
@@ -60,9 +58,7 @@ def test_invalid_payload_fails_its_type_only() -> None:
 
 def test_collection_reports_the_commands_each_type_offers() -> None:
     collection = counters_and_items()
-    offered = {
-        name: [c.name for c in cmds] for name, cmds in collection.commands().items()
-    }
+    offered = {name: [c.name for c in cmds] for name, cmds in collection.commands().items()}
     assert offered == {
         "Counter": ["SetName", "SetValue", "Touch", "Increment"],
         "Item": ["SetPrice", "Touch", "Retire"],
@@ -72,12 +68,8 @@ def test_collection_reports_the_commands_each_type_offers() -> None:
 
 def test_foreign_types_are_refused() -> None:
     collection = Collection([COUNTER_SPEC])
-    with pytest.raises(
-        UnknownEntityError, match="Item is not a type of this collection"
-    ):
-        collection.add(
-            Item(**{f: getattr(item_draft(), f) for f in ITEM_SPEC.draft_fields})
-        )
+    with pytest.raises(UnknownEntityError, match="Item is not a type of this collection"):
+        collection.add(Item(**{f: getattr(item_draft(), f) for f in ITEM_SPEC.draft_fields}))
     typed: TypedCollection[Counter] = TypedCollection(COUNTER_SPEC)
     with pytest.raises(ValidationError, match="expected a Counter, got str"):
         typed.add("not a counter")

@@ -32,9 +32,7 @@ def assert_exactly_once(store: Store, key: int) -> None:
     assert loaded.version == WRITERS * PER_WRITER + 1
     records = list(store.journal(COUNTER_SPEC, key))
     assert len(records) == WRITERS * PER_WRITER
-    assert sorted(r.new_version for r in records) == list(
-        range(2, WRITERS * PER_WRITER + 2)
-    )
+    assert sorted(r.new_version for r in records) == list(range(2, WRITERS * PER_WRITER + 2))
     assert all(r.expected_version == r.new_version - 1 for r in records)
 
 
@@ -124,9 +122,7 @@ def _process_target(dialect: str, factory: Callable[[], Store], tmp_path: Path) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "dialect_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.db)]
-)
+@pytest.mark.parametrize("dialect_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.db)])
 def test_four_processes_apply_every_increment_exactly_once(
     dialect_name: str, tmp_path: Path
 ) -> None:

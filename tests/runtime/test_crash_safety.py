@@ -34,9 +34,7 @@ def spawn(*args: str) -> subprocess.Popen[str]:
         text=True,
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready", (
-        proc.stderr.read() if proc.stderr else ""
-    )
+    assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
     return proc
 
 
@@ -79,10 +77,7 @@ def run_kill_mid_batch(dialect: str, target: str, factory: Callable[[], Store]) 
         assert_table_matches_journal(store, key)
         # and the store keeps working after the crash
         before = store.version(COUNTER_SPEC, key)
-        assert (
-            store.execute(COUNTER_SPEC, key, CounterIncrement(by=1)).version
-            == before + 1
-        )
+        assert store.execute(COUNTER_SPEC, key, CounterIncrement(by=1)).version == before + 1
 
 
 @pytest.mark.slow
@@ -132,15 +127,11 @@ def test_killed_snapshot_write_leaves_previous_snapshot_intact(tmp_path: Path) -
         store.create_many(COUNTER_SPEC, [CounterDraft(name=f"c{i}") for i in range(10)])
         store.snapshot(str(target))
         previous = target.read_bytes()
-        store.create_many(
-            COUNTER_SPEC, [CounterDraft(name=f"d{i}") for i in range(5000)]
-        )
+        store.create_many(COUNTER_SPEC, [CounterDraft(name=f"d{i}") for i in range(5000)])
     proc = spawn("snapshot", "sqlite", db, str(target))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        temps = [
-            p for p in tmp_path.glob(".snapshot.json.*.tmp") if p.stat().st_size > 4096
-        ]
+        temps = [p for p in tmp_path.glob(".snapshot.json.*.tmp") if p.stat().st_size > 4096]
         if temps:
             break
         time.sleep(0.01)

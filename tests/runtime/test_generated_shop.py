@@ -44,15 +44,11 @@ def shop_store(store: Store, shop: ModuleType) -> Store:
 def customer(shop: ModuleType, store: Store, email: str = "ada@example.com") -> Any:
     return store.create(
         shop.CUSTOMER_SPEC,
-        shop.CustomerDraft(
-            email=email, display_name="Ada", birth_date=date(1990, 12, 10)
-        ),
+        shop.CustomerDraft(email=email, display_name="Ada", birth_date=date(1990, 12, 10)),
     )
 
 
-def test_generated_tables_are_created_and_registered(
-    shop_store: Store, shop: Any
-) -> None:
+def test_generated_tables_are_created_and_registered(shop_store: Store, shop: Any) -> None:
     assert [shop_store.schema_version(s.table) for s in shop.ENTITIES] == [1] * 5
 
 
@@ -70,9 +66,7 @@ def test_order_lifecycle_with_changed_columns_only(
     order = shop_store.create(
         shop.ORDER_SPEC, {"customer_id": ada.id, "total": "19.90", "note": "ring twice"}
     )
-    assert order.status is shop.order.OrderStatus.PENDING and order.total == Decimal(
-        "19.90"
-    )
+    assert order.status is shop.order.OrderStatus.PENDING and order.total == Decimal("19.90")
     recorder.statements.clear()
     result = shop_store.execute(
         shop.ORDER_SPEC,
@@ -80,32 +74,22 @@ def test_order_lifecycle_with_changed_columns_only(
         {"command": "SetStatus", "payload": {"value": "paid"}},
     )
     assert result.changed == {"status"} and result.version == 2
-    updates = [
-        s for s in recorder.statements if s.startswith("UPDATE") and "orders" in s
-    ]
+    updates = [s for s in recorder.statements if s.startswith("UPDATE") and "orders" in s]
     q, ph = shop_store.dialect.quote, shop_store.dialect.placeholder
-    assert updates == [
-        f"UPDATE {q}orders{q} SET {q}status{q} = {ph} WHERE {q}id{q} = {ph}"
-    ]
+    assert updates == [f"UPDATE {q}orders{q} SET {q}status{q} = {ph} WHERE {q}id{q} = {ph}"]
     loaded = shop_store.get(shop.ORDER_SPEC, order.id)
     assert loaded.status is shop.order.OrderStatus.PAID and loaded.note == "ring twice"
     with pytest.raises(ConflictError):
         shop_store.patch(shop.ORDER_SPEC, order.id, {"note": None}, expected_version=1)
-    patched = shop_store.patch(
-        shop.ORDER_SPEC, order.id, {"note": None}, expected_version=2
-    )
+    patched = shop_store.patch(shop.ORDER_SPEC, order.id, {"note": None}, expected_version=2)
     assert patched.entity.note is None and patched.changed == {"note"}
-    assert [
-        (r.command, r.new_version) for r in shop_store.journal(shop.ORDER_SPEC)
-    ] == [
+    assert [(r.command, r.new_version) for r in shop_store.journal(shop.ORDER_SPEC)] == [
         ("SetStatus", 2),
         ("Patch", 3),
     ]
 
 
-def test_generated_validation_errors_reach_the_caller(
-    shop_store: Store, shop: Any
-) -> None:
+def test_generated_validation_errors_reach_the_caller(shop_store: Store, shop: Any) -> None:
     ada = customer(shop, shop_store)
     order = shop_store.create(shop.ORDER_SPEC, {"customer_id": ada.id, "total": "1.00"})
     with pytest.raises(ValidationError) as caught:
@@ -170,9 +154,7 @@ def test_shop_snapshot_round_trip(shop_store: Store, shop: Any, tmp_path: Path) 
     assert str(account.balance) == "10.50"
 
 
-def test_heterogeneous_collection_over_generated_types(
-    shop_store: Store, shop: Any
-) -> None:
+def test_heterogeneous_collection_over_generated_types(shop_store: Store, shop: Any) -> None:
     ada = customer(shop, shop_store)
     shop_store.create(shop.ORDER_SPEC, {"customer_id": ada.id, "total": "3.00"})
     shop_store.create(
@@ -183,8 +165,6 @@ def test_heterogeneous_collection_over_generated_types(
     result = collection.invoke("SetStatus", {"value": "cancelled"})
     assert [a.entity for a in result.applied] == ["Order"]
     assert [s.entity for s in result.skipped] == ["Account"]
-    assert (
-        shop_store.list(shop.ORDER_SPEC)[0].status is shop.order.OrderStatus.CANCELLED
-    )
+    assert shop_store.list(shop.ORDER_SPEC)[0].status is shop.order.OrderStatus.CANCELLED
     touched = collection.invoke("Touch")
     assert [a.entity for a in touched.applied] == ["Order", "Account"]

@@ -120,9 +120,8 @@ def test_records_with_wrong_fields_list_every_problem(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as caught:
         Journal(path).read()
     messages = [str(i) for i in caught.value.issues]
-    assert (
-        "line 1/format_version: unknown journal format version 9 (this runtime reads 1)"
-        in (messages)
+    assert "line 1/format_version: unknown journal format version 9 (this runtime reads 1)" in (
+        messages
     )
     assert "line 1/seq: expected an integer, got '1'" in messages
     assert "line 1/payload: expected an object" in messages

@@ -41,9 +41,7 @@ def state(store: Store) -> list[tuple[str, Any, int, Any]]:
     out = []
     for spec in (COUNTER_SPEC, ITEM_SPEC):
         for item in store.list_versioned(spec):
-            out.append(
-                (spec.name, spec.to_record(item.entity), item.version, item.entity)
-            )
+            out.append((spec.name, spec.to_record(item.entity), item.version, item.entity))
     return out
 
 
@@ -101,9 +99,7 @@ def test_snapshot_file_has_the_documented_shape(store: Store, tmp_path: Path) ->
     )
 
 
-def test_snapshot_restore_round_trip_with_data(
-    store: Store, tmp_path: Path, dialect: str
-) -> None:
+def test_snapshot_restore_round_trip_with_data(store: Store, tmp_path: Path, dialect: str) -> None:
     fill(store)
     path = tmp_path / "snap.json"
     store.snapshot(str(path))
@@ -122,9 +118,7 @@ def test_snapshot_restore_round_trip_with_data(
     assert store.execute(COUNTER_SPEC, a.id, CounterIncrement(by=1)).version == 4
 
 
-def test_schema_only_snapshot_recreates_tables_without_rows(
-    store: Store, tmp_path: Path
-) -> None:
+def test_schema_only_snapshot_recreates_tables_without_rows(store: Store, tmp_path: Path) -> None:
     fill(store)
     path = tmp_path / "schema.json"
     assert store.snapshot(str(path), mode="schema_only") == 0
@@ -210,9 +204,7 @@ def write_old_snapshot(path: Path, schema_version: int, fields: dict[str, Any]) 
     )
 
 
-def test_restore_upgrades_older_records_through_the_plan(
-    store: Store, tmp_path: Path
-) -> None:
+def test_restore_upgrades_older_records_through_the_plan(store: Store, tmp_path: Path) -> None:
     store.register(COUNTER_SPEC)
     path = tmp_path / "old.json"
     write_old_snapshot(
@@ -229,9 +221,7 @@ def test_restore_upgrades_older_records_through_the_plan(
     assert (loaded.entity.value, loaded.version) == (7, 4)
 
 
-def test_restore_refuses_records_newer_than_the_code(
-    store: Store, tmp_path: Path
-) -> None:
+def test_restore_refuses_records_newer_than_the_code(store: Store, tmp_path: Path) -> None:
     store.register(COUNTER_SPEC)
     path = tmp_path / "new.json"
     write_old_snapshot(
@@ -239,15 +229,11 @@ def test_restore_refuses_records_newer_than_the_code(
         2,
         {"id": 5, "name": "n", "value": 1, "updated_at": "2025-01-01T00:00:00Z"},
     )
-    with pytest.raises(
-        MigrationError, match="schema version 2, newer than this code's version 1"
-    ):
+    with pytest.raises(MigrationError, match="schema version 2, newer than this code's version 1"):
         store.restore(str(path))
 
 
-def test_restore_validates_every_record_before_writing_any(
-    store: Store, tmp_path: Path
-) -> None:
+def test_restore_validates_every_record_before_writing_any(store: Store, tmp_path: Path) -> None:
     store.register(COUNTER_SPEC)
     path = tmp_path / "bad.json"
     good = {"id": 1, "name": "ok", "value": 1, "updated_at": "2025-01-01T00:00:00Z"}
@@ -304,9 +290,7 @@ def test_unknown_entities_and_foreign_files_are_rejected(tmp_path: Path) -> None
     with pytest.raises(ValidationError, match="not a persist-snapshot file"):
         store.restore(str(path))
     path.write_text(
-        json.dumps(
-            {"format": "persist-snapshot", "format_version": 1, "api_version": "2.0.0"}
-        )
+        json.dumps({"format": "persist-snapshot", "format_version": 1, "api_version": "2.0.0"})
     )
     with pytest.raises(MigrationError, match="major versions differ"):
         store.restore(str(path))

@@ -31,9 +31,7 @@ from tests.runtime.test_store_crud import item_draft
 
 
 def updates_of(statements: list[str], table: str) -> list[str]:
-    return [
-        s for s in statements if s.startswith("UPDATE") and table in s.split(" SET ")[0]
-    ]
+    return [s for s in statements if s.startswith("UPDATE") and table in s.split(" SET ")[0]]
 
 
 @pytest.fixture
@@ -53,9 +51,7 @@ def test_execute_applies_command_and_bumps_version(store: Store, counter: Any) -
     assert stored.entity == again.entity
 
 
-def test_update_sets_exactly_the_changed_columns(
-    store: Store, counter: Any, recorder: Any
-) -> None:
+def test_update_sets_exactly_the_changed_columns(store: Store, counter: Any, recorder: Any) -> None:
     q = store.dialect.quote
     recorder.statements.clear()
     store.execute(COUNTER_SPEC, counter.id, CounterSetName(value="renamed"))
@@ -90,17 +86,13 @@ def test_stale_expected_version_is_a_conflict_and_changes_nothing(
     with pytest.raises(
         ConflictError, match=r"Counter \d+ is at version 2, not the expected version 1"
     ) as caught:
-        store.execute(
-            COUNTER_SPEC, counter.id, CounterIncrement(by=1), expected_version=1
-        )
+        store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1), expected_version=1)
     assert (caught.value.expected, caught.value.actual) == (1, 2)
     assert store.get(COUNTER_SPEC, counter.id).value == 11
     assert len(list(store.journal())) == 1
 
 
-def test_concurrent_writer_that_loses_the_race_gets_a_conflict(
-    store: Store, counter: Any
-) -> None:
+def test_concurrent_writer_that_loses_the_race_gets_a_conflict(store: Store, counter: Any) -> None:
     """Simulate a writer that loaded version 1 but commits after another writer."""
     plan = store.plan(COUNTER_SPEC)
     key = plan.key_values(counter.id)
@@ -120,9 +112,7 @@ def test_concurrent_writer_that_loses_the_race_gets_a_conflict(
 
 
 def test_idempotency_key_replays_first_result(store: Store, counter: Any) -> None:
-    first = store.execute(
-        COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
-    )
+    first = store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1")
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=100))
     replay = store.execute(
         COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
@@ -137,23 +127,13 @@ def test_idempotency_key_replays_first_result(store: Store, counter: Any) -> Non
     assert len(list(store.journal())) == 2
 
 
-def test_idempotency_key_reused_for_another_payload_is_an_error(
-    store: Store, counter: Any
-) -> None:
-    store.execute(
-        COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1"
-    )
-    with pytest.raises(
-        IdempotencyError, match="'req-1' was already used for Increment"
-    ):
-        store.execute(
-            COUNTER_SPEC, counter.id, CounterIncrement(by=3), idempotency_key="req-1"
-        )
+def test_idempotency_key_reused_for_another_payload_is_an_error(store: Store, counter: Any) -> None:
+    store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=2), idempotency_key="req-1")
+    with pytest.raises(IdempotencyError, match="'req-1' was already used for Increment"):
+        store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=3), idempotency_key="req-1")
     other = store.create(COUNTER_SPEC, CounterDraft(name="other"))
     with pytest.raises(IdempotencyError):
-        store.execute(
-            COUNTER_SPEC, other.id, CounterIncrement(by=2), idempotency_key="req-1"
-        )
+        store.execute(COUNTER_SPEC, other.id, CounterIncrement(by=2), idempotency_key="req-1")
     assert store.get(COUNTER_SPEC, counter.id).value == 12
     assert store.get(COUNTER_SPEC, other.id).value == 0
 
@@ -166,9 +146,7 @@ def test_patch_updates_given_fields_and_is_journaled_as_patch(
     assert result.changed == {"name"} and result.entity.name == "patched"
     [update] = updates_of(recorder.statements, "counters")
     assert "value" not in update
-    from_payload = store.patch(
-        COUNTER_SPEC, counter.id, {"value": 99}, expected_version=2
-    )
+    from_payload = store.patch(COUNTER_SPEC, counter.id, {"value": 99}, expected_version=2)
     assert (from_payload.entity.value, from_payload.version) == (99, 3)
     records = list(store.journal())
     assert [(r.command, r.payload_version, r.payload) for r in records] == [
@@ -177,9 +155,7 @@ def test_patch_updates_given_fields_and_is_journaled_as_patch(
     ]
 
 
-def test_journal_records_carry_the_documented_fields(
-    store: Store, counter: Any
-) -> None:
+def test_journal_records_carry_the_documented_fields(store: Store, counter: Any) -> None:
     store.execute(COUNTER_SPEC, counter.id, CounterIncrement(by=1))
     store.execute(
         COUNTER_SPEC,

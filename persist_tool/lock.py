@@ -403,6 +403,12 @@ def loads(text: str, *, path: str = "persist.lock.json") -> Lock:
             f"corrupt lock file: {error.msg}",
             "restore it from version control or regenerate it with `persist-tool lock`",
         ) from None
+    except ValueError as error:  # valid JSON Python cannot read: an over-long integer
+        raise ir.SourceError(
+            ir.Location(path, 1, 1),
+            f"corrupt lock file: {error}",
+            "restore it from version control or regenerate it with `persist-tool lock`",
+        ) from None
     return _Reader(text, path).document(data)
 
 

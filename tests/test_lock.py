@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,13 @@ def test_invalid_json_is_reported_at_its_line_and_column() -> None:
         loads('{\n  "format": "persist-lock",\n  oops\n}', path="persist.lock.json")
     assert caught.value.location == ir.Location("persist.lock.json", 3, 3)
     assert caught.value.render().startswith("persist.lock.json:3:3: error: corrupt lock file:")
+
+
+def test_an_integer_too_long_to_read_is_a_corrupt_lock_not_a_crash() -> None:
+    digits = "9" * (sys.get_int_max_str_digits() + 1)
+    with pytest.raises(ir.SourceError) as caught:
+        loads('{"format": "persist-lock", "version": ' + digits + "}", path="persist.lock.json")
+    assert caught.value.render().startswith("persist.lock.json:1:1: error: corrupt lock file:")
 
 
 def _valid_text() -> str:

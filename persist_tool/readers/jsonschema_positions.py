@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined, unused-ignore]
 from typing import Any
@@ -190,12 +191,20 @@ def parse_json(text: str, file: str) -> tuple[Any, PositionIndex]:
         raise SourceError(
             Location(file, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
         ) from None
-    except (_BadConstant, _DuplicateKey):
-        scan_offsets(index)  # reports the first such place in the text
-        raise AssertionError("the scan found no fault json reported") from None
+    except (_BadConstant, _DuplicateKey, ValueError) as exc:
+        # ValueError: an integer longer than int() takes (sys.get_int_max_str_digits()).
+        scan_offsets(index)  # raises at the first such place in the text
+        raise SourceError(Location(file, 1, 1), f"invalid JSON: {exc}") from None
     except RecursionError:
         raise SourceError(Location(file, 1, 1), "invalid JSON: nested too deeply to read") from None
     return data, index
+
+
+def _too_many_digits(token: str) -> bool:
+    """Tell whether number ``token`` is an integer too long for ``int()`` to read."""
+    limit = sys.get_int_max_str_digits()
+    digits = len(token) - token.startswith("-")
+    return 0 < limit < digits and token[-1].isdigit() and not any(c in token for c in ".eE")
 
 
 def scan_offsets(index: PositionIndex) -> dict[str, int]:
@@ -222,6 +231,13 @@ def scan_offsets(index: PositionIndex) -> dict[str, int]:
         if kind == "constant":
             raise index._error(
                 start, f"invalid JSON: {token} is not a JSON number", "use null or a string"
+            )
+        if kind == "scalar" and _too_many_digits(token):
+            raise index._error(
+                start,
+                f"invalid JSON: an integer of {len(token.lstrip('-'))} digits is more than"
+                f" Python reads ({sys.get_int_max_str_digits()})",
+                "write it as a string, or with a fraction or an exponent if a float will do",
             )
         if kind == "punct" and token in "}]":
             stack.pop()

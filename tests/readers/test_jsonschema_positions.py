@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,14 @@ def test_an_array_with_an_empty_object_before_other_items_reads_and_scans() -> N
     assert data == {"enum": [{}, 1, {}], "x": [[], {}]}
     assert index.position("/enum/1") == (1, 15)
     assert scan_offsets(index)["/enum/1"] == 14
+
+
+def test_an_integer_too_long_for_python_is_reported_where_it_is() -> None:
+    digits = sys.get_int_max_str_digits() + 1
+    text = '{\n  "maximum": -1' + "0" * (digits - 1) + ',\n  "x": 1.' + "0" * digits + "\n}"
+    with pytest.raises(SourceError) as caught:
+        parse_json(text, "x.json")
+    location = caught.value.location
+    assert location is not None and (location.line, location.column) == (2, 14)
+    assert f"an integer of {digits} digits" in str(caught.value)
+    assert caught.value.hint is not None and "string" in caught.value.hint

@@ -1,14 +1,17 @@
-"""``plan.upgrade_record`` holds the chains records take inline: one call per record."""
+"""``plan.upgrade_record`` holds the chains records take inline: one call per record.
+
+Failures raised inside an inline chain are tested with the fused ones
+(``test_migration_fuse``, the ``inline`` cases).
+"""
 
 from __future__ import annotations
 
 import builtins
 import inspect
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType, MethodType, ModuleType
+from types import FrameType, MethodType
 from typing import Any
 
 import pytest
@@ -16,13 +19,14 @@ from persist_runtime import MigrationError, MigrationPlan, MigrationStep
 from persist_runtime.migrations import _INLINED_CHAINS
 
 from tests.runtime.test_migration_fuse import (
-    _FAILURES,
+    _GOOD,
     chain,
     load_module,
     outcome,
     plans,
     runs_fused,
     state_module,
+    three_modules,
 )
 
 
@@ -42,21 +46,10 @@ def python_calls(fn: Callable[[], Any]) -> list[str]:
     return called[1:]  # the first is fn itself
 
 
-@pytest.fixture
-def three(tmp_path: Path) -> list[ModuleType]:
-    return [
-        state_module(tmp_path, 'record["a"] = int(record["a"])'),
-        state_module(tmp_path, 'record["b"] = record.pop("old_b")'),
-        state_module(tmp_path, 'record["c"] = 10 // record["c"]'),
-    ]
-
-
-_GOOD = {"a": "1", "old_b": 2, "c": 5}
-
-
 def test_after_the_first_record_an_upgrade_is_one_call_with_the_chain_inline(
-    three: list[ModuleType],
+    tmp_path: Path,
 ) -> None:
+    three = three_modules(tmp_path)
     plan = MigrationPlan(chain(*three))
     assert isinstance(plan.upgrade_record, MethodType)  # nothing fused yet: the lookups
     assert plan.upgrade_record("Item", dict(_GOOD), 1) == {"a": 1, "b": 2, "c": 2}
@@ -66,7 +59,8 @@ def test_after_the_first_record_an_upgrade_is_one_call_with_the_chain_inline(
     assert upgrade("Item", dict(_GOOD), 1) == {"a": 1, "b": 2, "c": 2}
 
 
-def test_the_inline_upgrade_takes_keywords_as_the_method_did(three: list[ModuleType]) -> None:
+def test_the_inline_upgrade_takes_keywords_as_the_method_did(tmp_path: Path) -> None:
+    three = three_modules(tmp_path)
     plan = MigrationPlan(chain(*three))
     plan.upgrade_record("Item", dict(_GOOD), 1)
     got = plan.upgrade_record(entity="Item", record=dict(_GOOD), from_version=1)
@@ -77,30 +71,6 @@ def test_upgrade_record_is_documented_where_help_looks() -> None:
     doc = inspect.getdoc(MigrationPlan.upgrade_record) or ""
     assert doc.startswith("Return ``record`` (fields of ``entity`` at ``from_version``)")
     assert "EntityDroppedError" in doc
-
-
-@pytest.mark.parametrize(
-    ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
-)
-def test_a_failure_in_an_inline_chain_names_its_step_file_and_line(
-    three: list[ModuleType], record: dict[str, Any], index: int, kind: type, statement: str
-) -> None:
-    label = f"Item v{index + 1} -> v{index + 2}"
-    fused, plain = plans(chain(*three))
-    fused.upgrade_record("Item", dict(_GOOD), 1)  # inlines the chain
-    assert not isinstance(fused.upgrade_record, MethodType)
-    failed = outcome(fused, record)
-    assert failed == outcome(plain, record)
-    assert failed[1].startswith(f"{label}: migrate_state failed: {kind.__name__}")
-    with pytest.raises(MigrationError) as caught:
-        fused.upgrade_record("Item", dict(record), 1)
-    cause = caught.value.__cause__
-    assert cause is not None and type(cause) is kind
-    module = three[index]
-    lines = Path(module.__file__ or "").read_text(encoding="utf-8").splitlines()
-    line = next(n for n, text in enumerate(lines, start=1) if statement in text)
-    assert f"{label}: raised at {module.__file__}:{line}" in "\n".join(cause.__notes__)
-    assert statement in "".join(traceback.format_exception(cause))
 
 
 def test_an_unbound_local_in_an_inline_chain_reads_as_written(tmp_path: Path) -> None:
@@ -174,9 +144,8 @@ def test_at_most_the_first_chains_are_inline_and_the_rest_still_upgrade(
     assert python_calls(lambda: upgrade(last, {}, 1))[:2] == ["upgrade_record", "_upgrade_record"]
 
 
-def test_records_under_a_name_from_before_a_rename_take_the_inline_chain(
-    three: list[ModuleType],
-) -> None:
+def test_records_under_a_name_from_before_a_rename_take_the_inline_chain(tmp_path: Path) -> None:
+    three = three_modules(tmp_path)
     steps = chain(*three)
     renamed = MigrationStep(
         "Thing", 4, 5, previous_entity="Item", migrate_state=three[0].migrate_state

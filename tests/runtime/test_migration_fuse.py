@@ -12,7 +12,7 @@ import textwrap
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
+from types import MethodType, ModuleType
 from typing import Any
 
 import pytest
@@ -695,14 +695,18 @@ def test_a_module_global_deleted_after_fusion_fails_as_unfused(tmp_path: Path) -
 # --------------------------------------------------------------------------- failures
 
 
-@pytest.fixture
-def three(tmp_path: Path) -> list[ModuleType]:
+def three_modules(directory: Path) -> list[ModuleType]:
     """Three steps that fail on different records (first, middle, last body)."""
     return [
-        state_module(tmp_path, 'record["a"] = int(record["a"])'),
-        state_module(tmp_path, 'record["b"] = record.pop("old_b")'),
-        state_module(tmp_path, 'record["c"] = 10 // record["c"]'),
+        state_module(directory, 'record["a"] = int(record["a"])'),
+        state_module(directory, 'record["b"] = record.pop("old_b")'),
+        state_module(directory, 'record["c"] = 10 // record["c"]'),
     ]
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> list[ModuleType]:
+    return three_modules(tmp_path)
 
 
 _FAILURES = [
@@ -712,33 +716,67 @@ _FAILURES = [
 ]
 
 
+_GOOD = {"a": "1", "old_b": 2, "c": 5}
+"""A record ``three`` upgrades: upgrading it first makes the chain inline in the plan."""
+_WARM = pytest.mark.parametrize("warm", [False, True], ids=["first record", "inline"])
+
+
+@_WARM
 @pytest.mark.parametrize(
     ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
 )
 def test_a_failure_names_the_step_whose_body_raised_as_unfused(
-    three: list[ModuleType], record: dict[str, Any], index: int, kind: type, statement: str
+    three: list[ModuleType],
+    record: dict[str, Any],
+    index: int,
+    kind: type,
+    statement: str,
+    warm: bool,
 ) -> None:
     label = f"Item v{index + 1} -> v{index + 2}"
     fused, plain = plans(chain(*three))
+    if warm:
+        fused.upgrade_record("Item", dict(_GOOD), 1)
+        assert not isinstance(fused.upgrade_record, MethodType)
     failed = outcome(fused, record)
     assert failed == outcome(plain, record)
     assert failed[1].startswith(f"{label}: migrate_state failed: {kind.__name__}")
     assert runs_fused(fused, "Item", 1)
 
 
+@_WARM
 @pytest.mark.parametrize(
     ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
 )
 def test_a_fused_failure_keeps_the_original_error_with_a_note_naming_its_file_and_line(
-    three: list[ModuleType], record: dict[str, Any], index: int, kind: type, statement: str
+    three: list[ModuleType],
+    record: dict[str, Any],
+    index: int,
+    kind: type,
+    statement: str,
+    warm: bool,
 ) -> None:
+    plan = MigrationPlan(chain(*three))
+    if warm:
+        plan.upgrade_record("Item", dict(_GOOD), 1)
+    assert_failure_noted(plan, three, record, index, kind, statement)
+
+
+def assert_failure_noted(
+    plan: MigrationPlan,
+    modules: list[ModuleType],
+    record: dict[str, Any],
+    index: int,
+    kind: type,
+    statement: str,
+) -> None:
+    """Upgrading ``record`` fails with the original error, noted with its step, file, line."""
     label = f"Item v{index + 1} -> v{index + 2}"
-    fused = MigrationPlan(chain(*three))
     with pytest.raises(MigrationError) as caught:
-        fused.upgrade_record("Item", record, 1)
+        plan.upgrade_record("Item", dict(record), 1)
     cause = caught.value.__cause__
     assert cause is not None and type(cause) is kind
-    module = three[index]
+    module = modules[index]
     lines = Path(module.__file__ or "").read_text(encoding="utf-8").splitlines()
     line = next(n for n, text in enumerate(lines, start=1) if statement in text)
     assert f"{label}: raised at {module.__file__}:{line}" in "\n".join(cause.__notes__)

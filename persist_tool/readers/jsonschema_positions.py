@@ -9,9 +9,10 @@ member's key when the value is an object member, of the value otherwise.
 Positions are found on demand: a pointer is followed from the root through the containers
 on its way, each container's members read once with ``json``'s own scanner (which also
 steps over every member's value). A reader asks for a few places per definition, so most of
-the text is never looked at by Python code. Invalid input is located by ``_scan``, a small
-tokenizer over the whole text that records every pointer; the tests hold the two to the
-same answers.
+the text is never looked at by Python code. Invalid input is located by ``scan_offsets``, a
+small tokenizer over the whole text that records every pointer; the tests hold the two to
+the same answers. It also answers for a document nested too deeply for ``json``'s scanner
+at the depth of the caller's stack.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _DuplicateKey(Exception):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Build a JSON object, refusing a key given twice (``_scan`` says where)."""
+    """Build a JSON object, refusing a key given twice (``scan_offsets`` says where)."""
     built = dict(pairs)
     if len(built) != len(pairs):
         raise _DuplicateKey
@@ -100,6 +101,7 @@ class PositionIndex:
     _containers: dict[int, _Members | None] = field(default_factory=dict)
     _places: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Pointers followed so far: (offset, offset of the value)."""
+    _scanned: dict[str, int] | None = None
 
     def position(self, pointer: str) -> tuple[int, int]:
         """Return ``(line, column)`` of ``pointer`` (1-based), or of its nearest ancestor."""
@@ -107,6 +109,16 @@ class PositionIndex:
 
     def offset(self, pointer: str) -> int:
         """Return the text offset of ``pointer``, or of its nearest ancestor."""
+        try:
+            return self._follow(pointer)
+        except RecursionError:  # json's scanner recurses; the scan does not
+            if self._scanned is None:
+                self._scanned = scan_offsets(self)
+            while pointer not in self._scanned and pointer:
+                pointer = pointer.rsplit("/", 1)[0] if pointer.startswith("/") else ""
+            return self._scanned.get(pointer, 0)
+
+    def _follow(self, pointer: str) -> int:
         places = self._places
         if not places:
             root = _skip_space(self.text, 0)

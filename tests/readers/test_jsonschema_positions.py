@@ -118,3 +118,17 @@ def test_an_integer_too_long_for_python_is_reported_where_it_is() -> None:
     assert location is not None and (location.line, location.column) == (2, 14)
     assert f"an integer of {digits} digits" in str(caught.value)
     assert caught.value.hint is not None and "string" in caught.value.hint
+
+
+def test_a_document_too_deep_for_the_scanner_at_the_caller_s_depth_is_still_placed() -> None:
+    depth = 150
+    text = '{"a": ' * depth + "1" + "}" * depth
+    _, index = parse_json(text, "x.json")
+    expected = scan_offsets(index)["/a" * depth]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth // 2)  # json's scanner now fails on the outer containers
+    try:
+        assert index.offset("/a" * depth) == expected
+        assert index.offset("/a" * depth + "/b") == expected
+    finally:
+        sys.setrecursionlimit(limit)

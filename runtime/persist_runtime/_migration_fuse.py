@@ -4,7 +4,11 @@ A plan upgrades a record through every later step's ``migrate_state``. Generated
 few dictionary statements each, so calling them one by one costs as much as their work.
 ``fuse_chain(fns, label)`` returns a ``FusedChain`` whose function runs the bodies in order
 in one frame, or ``None`` when any function cannot be fused faithfully (``refusal(fns)``
-says why); the plan then calls the steps one by one.
+says why); the plan then calls the steps one by one. ``fuse_dispatch(branches, ...)`` goes
+one step further for ``MigrationPlan.upgrade_record``: one function of ``(entity, record,
+from_version)`` that holds several chains' bodies, each under a test of entity and version,
+so the call a record costs is the only one; a record no branch takes goes to the plan's
+lookups.
 
 When a chain may be fused is decided in ``_migration_fuse_check``.
 

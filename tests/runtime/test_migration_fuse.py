@@ -719,12 +719,13 @@ _FAILURES = [
 _GOOD = {"a": "1", "old_b": 2, "c": 5}
 """A record ``three`` upgrades: upgrading it first makes the chain inline in the plan."""
 _WARM = pytest.mark.parametrize("warm", [False, True], ids=["first record", "inline"])
+_FAILING = pytest.mark.parametrize(
+    ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
+)
 
 
 @_WARM
-@pytest.mark.parametrize(
-    ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
-)
+@_FAILING
 def test_a_failure_names_the_step_whose_body_raised_as_unfused(
     three: list[ModuleType],
     record: dict[str, Any],
@@ -745,9 +746,7 @@ def test_a_failure_names_the_step_whose_body_raised_as_unfused(
 
 
 @_WARM
-@pytest.mark.parametrize(
-    ("record", "index", "kind", "statement"), _FAILURES, ids=["first", "middle", "last"]
-)
+@_FAILING
 def test_a_fused_failure_keeps_the_original_error_with_a_note_naming_its_file_and_line(
     three: list[ModuleType],
     record: dict[str, Any],
@@ -756,27 +755,15 @@ def test_a_fused_failure_keeps_the_original_error_with_a_note_naming_its_file_an
     statement: str,
     warm: bool,
 ) -> None:
+    label = f"Item v{index + 1} -> v{index + 2}"
     plan = MigrationPlan(chain(*three))
     if warm:
         plan.upgrade_record("Item", dict(_GOOD), 1)
-    assert_failure_noted(plan, three, record, index, kind, statement)
-
-
-def assert_failure_noted(
-    plan: MigrationPlan,
-    modules: list[ModuleType],
-    record: dict[str, Any],
-    index: int,
-    kind: type,
-    statement: str,
-) -> None:
-    """Upgrading ``record`` fails with the original error, noted with its step, file, line."""
-    label = f"Item v{index + 1} -> v{index + 2}"
     with pytest.raises(MigrationError) as caught:
         plan.upgrade_record("Item", dict(record), 1)
     cause = caught.value.__cause__
     assert cause is not None and type(cause) is kind
-    module = modules[index]
+    module = three[index]
     lines = Path(module.__file__ or "").read_text(encoding="utf-8").splitlines()
     line = next(n for n, text in enumerate(lines, start=1) if statement in text)
     assert f"{label}: raised at {module.__file__}:{line}" in "\n".join(cause.__notes__)

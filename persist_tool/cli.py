@@ -48,13 +48,27 @@ Dialects = Annotated[
 
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn a ``SourceError`` into ``path:line:col: error: ...`` on stderr and exit 2."""
-    from persist_tool.ir import SourceError
+    """Turn a ``SourceError`` into ``path:line:col: error: ...`` on stderr and exit 2.
+
+    So is an ``OSError`` (sources are read and checked before, so it comes from writing: a
+    file where the output directory should be, no permission, a full disk).
+    """
+    from persist_tool.ir import Location, SourceError
+    from persist_tool.sources import display_path
 
     try:
         yield
     except SourceError as error:
         typer.echo(error.render(), err=True)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        where = (
+            None if error.filename is None else Location(display_path(Path(error.filename)), 0, 0)
+        )
+        reason = error.strerror or str(error)
+        message = f"cannot write: {reason[:1].lower()}{reason[1:]}"
+        hint = "check the output path and its permissions"
+        typer.echo(SourceError(where, message, hint).render(), err=True)
         raise typer.Exit(2) from None
 
 
@@ -140,21 +154,30 @@ def generate_entity(
             return
         loaded = load_entity_sources(request, record_files=not check)
         _warn(loaded.warnings)
-        with _progress(len(loaded.schema.entities), "generating") as progress:
-            package = build_entity_package(loaded, dialects=request.dialects, progress=progress)
-    if check:
-        result = output.compare(out_dir, package.files, label=display_path(out_dir))
-        if result.differs:
-            typer.echo(result.diff, nl=False)
-            typer.echo(
-                f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} file(s) "
-                "out of date; run without --check to update",
-                err=True,
+        if check:
+            with _progress(len(loaded.schema.entities), "generating") as progress:
+                package = build_entity_package(loaded, dialects=request.dialects, progress=progress)
+            result = output.compare(out_dir, package.files, label=display_path(out_dir))
+            if result.differs:
+                typer.echo(result.diff, nl=False)
+                typer.echo(
+                    f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} "
+                    "file(s) out of date; run without --check to update",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            return
+        # Each module is written (beside the output, swapped in at the end) as soon as it is
+        # rendered: the writing overlaps the rendering of the others.
+        with (
+            output.TreeWriter(out_dir) as writer,
+            _progress(len(loaded.schema.entities), "generating") as progress,
+        ):
+            package = build_entity_package(
+                loaded, dialects=request.dialects, progress=progress, on_module=writer.stage
             )
-            raise typer.Exit(1)
-        return
-    package = stamp_entity_package(request, loaded, package)
-    result = output.write_tree(out_dir, package.files)
+            package = stamp_entity_package(request, loaded, package)
+            result = writer.commit(package.files)
     unchanged = len(package.files) - len(result.written)
     typer.echo(
         f"{display_path(out_dir)}: {len(package.entities)} entities, "
@@ -227,7 +250,8 @@ def generate_migration(
             )
             raise typer.Exit(1)
         return
-    result = output.write_files(built.out_dir, built.files)
+    with _user_errors():
+        result = output.write_files(built.out_dir, built.files)
     for module in built.result.modules:
         state = "written" if module.file.path in result.written else "unchanged"
         flags = "".join(
@@ -267,7 +291,8 @@ def lock_command(
             raise typer.Exit(1)
         return
     if updated.changed:
-        updated.write()
+        with _user_errors():
+            updated.write()
         typer.echo(f"{updated.label}: recorded {', '.join(updated.recorded)}", err=True)
     else:
         typer.echo(f"{updated.label}: up to date", err=True)

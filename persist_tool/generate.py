@@ -148,8 +148,13 @@ def build_entity_package(
     *,
     dialects: Sequence[str] = DEFAULT_DIALECTS,
     progress: Callable[[str], None] | None = None,
+    on_module: Callable[[GeneratedFile], None] | None = None,
 ) -> EntityPackage:
-    """Render the entity package for a loaded schema."""
+    """Render the entity package for a loaded schema.
+
+    ``progress`` and ``on_module`` are called as each entity module is rendered (see
+    ``render_package``).
+    """
     from persist_tool.emit.entity import render_package
 
     if not loaded.schema.entities:
@@ -162,5 +167,6 @@ def build_entity_package(
         source_hash=loaded.digest,
         dialects=dialects,
         progress=progress,
+        on_module=on_module,
     )
     return EntityPackage(tuple(files), tuple(e.name for e in loaded.schema.entities))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ __all__ = [
     "GENERATED_MARK",
     "STAMP_PREFIX",
     "OutputFile",
+    "TreeWriter",
     "WriteResult",
     "atomic_write",
     "compare",
@@ -175,19 +178,77 @@ def write_tree(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
     new directory is written beside it and swapped in with renames, so a failure at any
     point leaves the previous output whole. When the directory also holds files of the
     user's, each generated file is replaced atomically and the user's files are kept.
+    (``TreeWriter`` does the same, and can start writing before every file is made.)
     """
-    result = _changes(out_dir, files)
-    if not result.differs and out_dir.is_dir():
-        return result
-    if _owned(out_dir):
-        _swap_directory(out_dir, files)
-    else:
-        for f in files:
-            if f.path in result.changed:
-                atomic_write(out_dir / f.path, f.text)
-        for name in result.removed:
-            (out_dir / name).unlink()
-    return WriteResult(result.changed, result.removed, written=result.changed)
+    with TreeWriter(out_dir) as writer:
+        return writer.commit(files)
+
+
+class TreeWriter:
+    """Write a generated tree into ``out_dir`` as ``write_tree`` does, starting early.
+
+    ``stage(file)`` may be called while the other files are still being made: when
+    ``out_dir`` holds only generated files (or does not exist), the file is written at once
+    into a new directory beside it, so that writing overlaps the work of making the rest.
+    ``commit(files)`` is the one step that changes ``out_dir``. Leaving the ``with`` block
+    without it (by an error, say) removes what was staged and leaves ``out_dir`` as it was.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._swap = _owned(out_dir)
+        self._staging: Path | None = None
+        self._staged: dict[str, str] = {}
+
+    def __enter__(self) -> TreeWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
+
+    def stage(self, file: OutputFile) -> None:
+        """Write ``file`` into the new directory now, if the tree will be swapped in."""
+        if self._swap:
+            _write_new(self._staging_dir() / file.path, file.text)
+            self._staged[file.path] = file.text
+
+    def commit(self, files: Sequence[OutputFile]) -> WriteResult:
+        """Make ``out_dir`` hold exactly ``files``; staged files are not written again."""
+        result = _changes(self.out_dir, files)
+        if not result.differs and self.out_dir.is_dir():
+            return result
+        if self._swap and _owned(self.out_dir):
+            staging = self._staging_dir()
+            for f in files:
+                if self._staged.get(f.path) != f.text:
+                    _write_new(staging / f.path, f.text)
+            for path in self._staged.keys() - {f.path for f in files}:
+                (staging / path).unlink()
+            self._staging = None  # from here on it is the output, or gone
+            _swap_in(staging, self.out_dir)
+        else:
+            for f in files:
+                if f.path in result.changed:
+                    atomic_write(self.out_dir / f.path, f.text)
+            for name in result.removed:
+                (self.out_dir / name).unlink()
+        return WriteResult(result.changed, result.removed, written=result.changed)
+
+    def discard(self) -> None:
+        """Remove what was staged and not committed."""
+        if self._staging is not None:
+            import shutil
+
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+            self._staged.clear()
+
+    def _staging_dir(self) -> Path:
+        if self._staging is None:
+            self._staging = _new_sibling(self.out_dir, "new")
+            if self.out_dir.is_dir():
+                os.chmod(self._staging, stat.S_IMODE(self.out_dir.stat().st_mode))
+        return self._staging
 
 
 def write_files(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
@@ -212,25 +273,44 @@ def _owned(out_dir: Path) -> bool:
     return True
 
 
-def _swap_directory(out_dir: Path, files: Sequence[OutputFile]) -> None:
-    import shutil
-    import tempfile
+def _new_sibling(out_dir: Path, tag: str) -> Path:
+    """Create and return an empty hidden directory beside ``out_dir``.
+
+    Unlike ``tempfile.mkdtemp``'s (mode 0700), its mode follows the umask: it becomes the
+    output package, which other users may need to read.
+    """
+    import secrets
 
     parent = out_dir.parent
+    if parent.exists() and not parent.is_dir():  # mkdir would say "file exists"
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(parent))
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
+    while True:
+        path = parent / f".{out_dir.name}.{tag}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # No fsync per file: the tree is reproducible from its sources, and the stamp's output
+    # digest makes the next run rewrite a tree that a power loss left short. (A fsync per
+    # module was half the time of writing 500 modules.)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` (if any) by ``staging``; on failure, put the old one back."""
+    import shutil
+
     backup: Path | None = None
     try:
-        for f in files:
-            target = staging / f.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # No fsync per file: the tree is reproducible from its sources, and the stamp's
-            # output digest makes the next run rewrite a tree that a power loss left short.
-            # (A fsync per module was half the time of writing 500 modules.)
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(f.text)
         if out_dir.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            backup = _new_sibling(out_dir, "old")
             backup.rmdir()
             os.replace(out_dir, backup)
         os.replace(staging, out_dir)

@@ -74,15 +74,16 @@ def fork_map(
     items: Sequence[T],
     *,
     jobs: int | None = None,
-    done: Callable[[int], None] | None = None,
+    done: Callable[[int, R], None] | None = None,
 ) -> list[R]:
     """Return ``[fn(item) for item in items]``, computed in up to ``jobs`` processes.
 
     ``jobs`` defaults to ``default_jobs()``, or to 1 while other threads run. An exception
     is raised as the serial loop would raise it: the one of the first failing item. If a
-    worker dies, the work is done again in this process. ``done(index)`` is called in this
-    process as results arrive (for a progress bar): the items go out in chunks, several per
-    worker, so it advances while work goes on.
+    worker dies, the work is done again in this process. ``done(index, result)`` is called
+    in this process, once per item, as results arrive: the items go out in chunks, several
+    per worker, so a progress bar advances, and the caller can use results (write them
+    out, say) while workers are still busy.
     """
     if jobs is None:
         # A fork copies the locks other threads hold at that moment, never to be released
@@ -91,10 +92,10 @@ def fork_map(
     jobs = min(jobs, max(1, len(items) // (MIN_ITEMS // 2)))
     reported: set[int] = set()
 
-    def report(index: int) -> None:
+    def report(index: int, result: R) -> None:
         if done is not None and index not in reported:
             reported.add(index)
-            done(index)
+            done(index, result)
 
     results: list[R] = []
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -102,14 +103,14 @@ def fork_map(
         # use (lazy imports, compiled templates, memo tables) is then inherited by every
         # worker instead of being made again in each.
         results.append(fn(items[0]))
-        report(0)
+        report(0, results[0])
         try:
             return results + _fork_map(fn, items, jobs, report, start=1)
         except BrokenProcessPool:
             pass  # a worker died (killed, out of memory): do the work here instead
     for index in range(len(results), len(items)):
         results.append(fn(items[index]))
-        report(index)
+        report(index, results[index])
     return results
 
 
@@ -117,7 +118,7 @@ def _fork_map(
     fn: Callable[[T], R],
     items: Sequence[T],
     jobs: int,
-    report: Callable[[int], None],
+    report: Callable[[int, R], None],
     *,
     start: int = 0,
 ) -> list[R]:
@@ -133,12 +134,18 @@ def _fork_map(
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for future in as_completed([pool.submit(_run_inherited, chunk) for chunk in chunks]):
-                chunk_outcomes = future.result()
-                outcomes.extend(chunk_outcomes)
-                for index, ok, _value in chunk_outcomes:
-                    if ok:
-                        report(index)
+            futures = [pool.submit(_run_inherited, chunk) for chunk in chunks]
+            try:
+                for future in as_completed(futures):
+                    chunk_outcomes = future.result()
+                    outcomes.extend(chunk_outcomes)
+                    for index, ok, value in chunk_outcomes:
+                        if ok:
+                            report(index, value)
+            except BaseException:
+                # ``report`` failed (a full disk) or the user interrupted: start no more.
+                pool.shutdown(cancel_futures=True)
+                raise
     finally:
         _task = None
         gc.unfreeze()

@@ -144,6 +144,48 @@ def test_a_failed_run_leaves_the_previous_output_untouched(tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sql", "out"]
 
 
+def _many_entities(bad_at: int | None = None) -> str:
+    """Return a JSON Schema with enough entities to render in worker processes; entity
+    ``bad_at`` has a column name too long for PostgreSQL, an error met while rendering."""
+    defs: dict[str, Any] = {}
+    for i in range(80):
+        properties: dict[str, Any] = {"id": {"type": "integer"}, "title": {"type": "string"}}
+        if i == bad_at:
+            properties["x" * 70] = {"type": "string"}
+        defs[f"Thing{i:02d}"] = {"type": "object", "properties": properties, "required": ["id"]}
+    return json.dumps({"$defs": defs}, indent=1)
+
+
+def test_an_error_met_while_rendering_in_workers_leaves_no_staged_files(
+    tmp_path: Path,
+) -> None:
+    """Modules are written beside the output as they are rendered; a failure half way
+    removes them and leaves the previous output as it was."""
+    source = tmp_path / "things.json"
+    source.write_text(_many_entities(), encoding="utf-8")
+    result = run("generate", "entity", "things.json", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    before = _snapshot(tmp_path / "out")
+    assert len(before) == 81
+    source.write_text(_many_entities(bad_at=70), encoding="utf-8")
+    result = run("generate", "entity", "things.json", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error: SQL name 'xxxx" in result.stderr and "Traceback" not in result.stderr
+    assert _snapshot(tmp_path / "out") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "things.json"]
+
+
+def test_an_output_path_that_cannot_be_written_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.sql").write_text(GOOD_DDL, encoding="utf-8")
+    result = run("generate", "entity", "notes.sql", "-o", "notes.sql/out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "notes.sql:0:0: error: cannot write: not a directory\n"
+        "  hint: check the output path and its permissions\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sql"]
+
+
 def test_a_crash_while_switching_directories_keeps_the_old_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

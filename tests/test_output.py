@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +73,104 @@ def test_check_reports_a_stale_generated_file_and_keeps_user_files(tmp_path: Pat
     result = output.compare(tmp_path, [F("__init__.py", HEADER + BODY)], label="gen")
     assert result.removed == ("gone.py",)
     assert "--- a/gen/gone.py\n+++ /dev/null\n" in result.diff
+
+
+def _tree(directory: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.iterdir())}
+
+
+def test_staged_files_are_written_beside_the_output_and_switched_in_by_commit(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "gen"
+    output.write_tree(out, [F("a.py", HEADER + "A = 0\n")])
+    with output.TreeWriter(out) as writer:
+        writer.stage(F("a.py", HEADER + "A = 1\n"))
+        writer.stage(F("b.py", HEADER + "B = 1\n"))
+        (staging,) = [p for p in tmp_path.iterdir() if p != out]
+        assert staging.name.startswith(".gen.new-")
+        assert _tree(staging) == {"a.py": HEADER + "A = 1\n", "b.py": HEADER + "B = 1\n"}
+        assert _tree(out) == {"a.py": HEADER + "A = 0\n"}  # untouched until the commit
+        result = writer.commit([F("a.py", HEADER + "A = 1\n"), F("__init__.py", HEADER + BODY)])
+    assert sorted(result.written) == ["__init__.py", "a.py"]
+    # What commit is given is the tree: b.py was staged but is not part of it.
+    assert _tree(out) == {"__init__.py": HEADER + BODY, "a.py": HEADER + "A = 1\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["gen"]
+
+
+def test_commit_writes_again_a_staged_file_whose_text_changed(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    with output.TreeWriter(out) as writer:
+        writer.stage(F("__init__.py", HEADER + BODY))
+        writer.commit([F("__init__.py", _stamped("input x", "output y"))])
+    assert _tree(out) == {"__init__.py": _stamped("input x", "output y")}
+
+
+def test_commit_does_not_write_a_staged_file_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[str] = []
+    real = output._write_new
+
+    def counting(path: Path, text: str) -> None:
+        written.append(path.name)
+        real(path, text)
+
+    monkeypatch.setattr(output, "_write_new", counting)
+    files = [F("a.py", HEADER + "A = 1\n"), F("__init__.py", HEADER + BODY)]
+    with output.TreeWriter(tmp_path / "gen") as writer:
+        writer.stage(files[0])
+        writer.commit(files)
+    assert written == ["a.py", "__init__.py"]
+
+
+def test_leaving_without_commit_removes_the_staged_files_and_keeps_the_output(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "gen"
+    output.write_tree(out, [F("a.py", HEADER + "A = 0\n")])
+    with pytest.raises(RuntimeError), output.TreeWriter(out) as writer:
+        writer.stage(F("a.py", HEADER + "A = 1\n"))
+        raise RuntimeError("rendering failed half way")
+    assert _tree(out) == {"a.py": HEADER + "A = 0\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["gen"]
+
+
+def test_nothing_is_switched_when_the_staged_tree_equals_the_output(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    files = [F("a.py", HEADER + "A = 0\n")]
+    output.write_tree(out, files)
+    inode = out.stat().st_ino
+    with output.TreeWriter(out) as writer:
+        writer.stage(files[0])
+        result = writer.commit(files)
+    assert result.written == () and not result.differs
+    assert out.stat().st_ino == inode
+    assert [p.name for p in tmp_path.iterdir()] == ["gen"]
+
+
+def test_a_directory_holding_user_files_is_written_file_by_file(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with output.TreeWriter(out) as writer:
+        writer.stage(F("a.py", HEADER + "A = 1\n"))
+        assert [p.name for p in tmp_path.iterdir()] == ["gen"]  # nothing staged beside it
+        assert writer.commit([F("a.py", HEADER + "A = 1\n")]).written == ("a.py",)
+    assert _tree(out) == {"a.py": HEADER + "A = 1\n", "notes.txt": "mine"}
+
+
+def test_a_new_output_directory_gets_the_umask_mode_and_a_rewritten_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """Not mkdtemp's 0700: the package is read by other users (a service, a container)."""
+    out = tmp_path / "gen"
+    old_mask = os.umask(0o022)
+    try:
+        output.write_tree(out, [F("a.py", HEADER + "A = 0\n")])
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    out.chmod(0o750)
+    output.write_tree(out, [F("a.py", HEADER + "A = 1\n")])
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750

@@ -6,6 +6,8 @@ import gc
 import os
 import pickle
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -59,10 +61,54 @@ def test_small_inputs_and_one_job_stay_in_this_process() -> None:
     assert {p for _v, p in fork_map(_square_with_pid, list(range(4 * MIN_ITEMS)), jobs=1)} == {pid}
 
 
-def test_done_is_called_once_per_item() -> None:
-    seen: list[int] = []
-    fork_map(_square_with_pid, list(range(3 * MIN_ITEMS)), jobs=2, done=seen.append)
-    assert sorted(seen) == list(range(3 * MIN_ITEMS))
+def test_done_is_called_once_per_item_with_its_result() -> None:
+    seen: dict[int, tuple[int, int]] = {}
+
+    def done(index: int, result: tuple[int, int]) -> None:
+        assert index not in seen
+        seen[index] = result
+
+    results = fork_map(_square_with_pid, list(range(3 * MIN_ITEMS)), jobs=2, done=done)
+    assert [seen[i] for i in range(3 * MIN_ITEMS)] == results
+
+
+def test_done_sees_results_while_workers_are_still_busy(tmp_path: Path) -> None:
+    """Results come back in chunks: the caller can use the first ones (write them, say)
+    while the last ones are being computed."""
+    items = list(range(4 * MIN_ITEMS))
+    marker = tmp_path / "a worker's result was seen"
+
+    def last_waits_for_a_result(n: int) -> bool:
+        if n != items[-1]:
+            return False
+        deadline = time.monotonic() + 10
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return marker.exists()
+
+    def done(index: int, result: bool) -> None:
+        if index > 0:  # item 0 is computed here, before the workers start
+            marker.touch()
+
+    results = fork_map(last_waits_for_a_result, items, jobs=2, done=done)
+    assert results[-1] is True
+
+
+class _Full(OSError):
+    pass
+
+
+def test_an_error_in_done_is_raised_and_no_more_chunks_start() -> None:
+    started: list[int] = []
+
+    def done(index: int, result: tuple[int, int]) -> None:
+        started.append(index)
+        if index > 0:
+            raise _Full("no space left on device")
+
+    with pytest.raises(_Full):
+        fork_map(_square_with_pid, list(range(32 * MIN_ITEMS)), jobs=2, done=done)
+    assert len(started) == 2  # the first item, done here, and the first from a worker
 
 
 def test_jobs_come_from_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +136,8 @@ def _die_in_a_worker(n: int) -> int:
 def test_a_dead_worker_means_the_work_is_done_here_instead() -> None:
     seen: list[int] = []
     items = list(range(3 * MIN_ITEMS))
-    assert fork_map(_die_in_a_worker, items, jobs=2, done=seen.append) == [n + 1 for n in items]
+    results = fork_map(_die_in_a_worker, items, jobs=2, done=lambda i, _r: seen.append(i))
+    assert results == [n + 1 for n in items]
     assert sorted(seen) == items
 
 

@@ -300,12 +300,16 @@ def render_package(
     source_hash: str,
     dialects: Sequence[str],
     progress: Callable[[str], None] | None = None,
+    on_module: Callable[[GeneratedFile], None] | None = None,
     formatted: bool = True,
 ) -> list[GeneratedFile]:
     """Render every entity module of ``schema`` and the package ``__init__``.
 
-    ``formatted=False`` skips the black pass that files with unusually long lines get:
-    for code that is imported and thrown away, never written for people.
+    ``progress(name)`` and ``on_module(file)`` are called for each entity module as soon
+    as it is rendered, in no particular order, while others are still being rendered
+    (``on_module`` can write it out meanwhile). ``formatted=False`` skips the black pass
+    that files with unusually long lines get: for code that is imported and thrown away,
+    never written for people.
     """
     # Only the module names are decided here; each entity is planned where it is rendered,
     # in the worker processes.
@@ -333,7 +337,9 @@ def render_package(
             formatted=formatted,
         )
 
-    def done(index: int) -> None:
+    def done(index: int, module: GeneratedFile) -> None:
+        if on_module is not None:
+            on_module(module)
         if progress is not None:
             progress(schema.entities[index].name)
 

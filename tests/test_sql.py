@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import sqlite3
 import string
@@ -1053,3 +1054,44 @@ def test_text_values_with_nul_are_a_source_error() -> None:
     e = keyed(field("s", ir.EnumType("S", ("a\0b",))))
     with pytest.raises(ir.SourceError, match="NUL"):
         sql.create_table(e, "sqlite")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            field("x", ir.FloatType(64), constraints=ir.Constraints(minimum=1)),
+            field("x", ir.FloatType(64), constraints=ir.Constraints(minimum=1.0)),
+        ),
+        (
+            field("x", ir.FloatType(64), default=ir.Default("literal", 1)),
+            field("x", ir.FloatType(64), default=ir.Default("literal", 1.0)),
+        ),
+        (
+            field("x", ir.IntegerType(64), default=ir.Default("literal", 1)),
+            field("x", ir.IntegerType(64), default=ir.Default("literal", True)),
+        ),
+        (
+            field("x", ir.FloatType(64), constraints=ir.Constraints(enum=(1, 2))),
+            field("x", ir.FloatType(64), constraints=ir.Constraints(enum=(1.0, 2.0))),
+        ),
+    ],
+)
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
+def test_a_column_renders_the_same_whatever_equal_value_another_table_had(
+    first: ir.Field, second: ir.Field, dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendered parts are kept per process: ``1``, ``1.0`` and ``True`` compare equal in
+    Python, but a table's DDL must not depend on which of them another table used."""
+    module = importlib.import_module("persist_tool.sql.ddl")  # sql.ddl is the function
+
+    def fresh_memo() -> None:
+        monkeypatch.setattr(module, "_PART_SQL", {})
+        monkeypatch.setattr(module, "_FIELD_KEYS", {})
+
+    for one, other in ((first, second), (second, first)):
+        fresh_memo()
+        alone = sql.ddl(keyed(other, table="other"), dialect)
+        fresh_memo()
+        sql.ddl(keyed(one, table="one"), dialect)
+        assert sql.ddl(keyed(other, table="other"), dialect) == alone

@@ -18,9 +18,8 @@ them by name in every dialect.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from persist_tool import ir
+from persist_tool.keys import value_key
 from persist_tool.sql.constraints import default_expression, field_checks, sql_default_dialect
 from persist_tool.sql.dialects import (
     check_dialect,
@@ -353,7 +353,7 @@ _PART_SQL_LIMIT = 1 << 14
 _TYPE_KEYS: dict[type[ir.FieldType], Callable[[Any], object]] = {
     ir.JsonType: lambda t: ir.JsonType,
     ir.ObjectType: lambda t: ir.ObjectType,
-    ir.EnumType: lambda t: (ir.EnumType, _typed(t.values)),
+    ir.EnumType: lambda t: (ir.EnumType, value_key(t.values)),
 }
 
 
@@ -364,7 +364,7 @@ def _field_key(field: ir.Field) -> tuple[object, ...]:
     """Return what of ``field`` its column definition and CHECK depend on in every dialect.
 
     The column's key adds the doc (MySQL comments) and the dialect of a ``Default("sql")``
-    (``_column_sql``). Values are keyed with their types (``_typed``): ``1``, ``1.0`` and
+    (``_column_sql``). Values are keyed with their types (``value_key``): ``1``, ``1.0`` and
     ``True`` are equal in Python but render differently (``DEFAULT 1.0``).
     """
     known = _FIELD_KEYS.get(id(field))
@@ -375,36 +375,14 @@ def _field_key(field: ir.Field) -> tuple[object, ...]:
     key = (
         field.column,
         field.nullable,
-        None if default is None else (default.kind, _typed(default.value)),
-        _typed(field.constraints),
-        _TYPE_KEYS[type(ftype)](ftype) if type(ftype) in _TYPE_KEYS else _typed(ftype),
+        None if default is None else (default.kind, value_key(default.value)),
+        value_key(field.constraints),
+        _TYPE_KEYS[type(ftype)](ftype) if type(ftype) in _TYPE_KEYS else value_key(ftype),
     )
     if len(_FIELD_KEYS) >= _PART_SQL_LIMIT:
         _FIELD_KEYS.clear()
     _FIELD_KEYS[id(field)] = (field, key)  # holding the field keeps its id from reuse
     return key
-
-
-_NO_CONSTRAINTS = ir.Constraints()
-
-
-def _typed(value: object) -> object:
-    """Return a hashable key of ``value`` that holds the type of every scalar in it.
-
-    Python's ``==`` and ``hash`` make ``1``, ``1.0`` and ``True`` one dictionary key; a
-    rendered part keyed that way would be reused for the others.
-    """
-    if value is None or type(value) is str:
-        return value
-    if type(value) is ir.Constraints and value == _NO_CONSTRAINTS:
-        return ir.Constraints
-    if isinstance(value, list | tuple):
-        return (type(value), *map(_typed, value))
-    if isinstance(value, Mapping):
-        return (dict, *((k, _typed(v)) for k, v in value.items()))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value), *(_typed(getattr(value, f.name)) for f in dataclasses.fields(value)))
-    return (type(value), value)
 
 
 def _part_sql(key: tuple[object, ...], build: Callable[[], exp.Expr | None]) -> str:

@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from persist_tool import __version__
+
+if TYPE_CHECKING:
+    from persist_tool.output import WriteResult
 
 _GC_YOUNG_THRESHOLD = 100_000
 """Allocations between young collections (the interpreter's default is 700; see ``main``)."""
@@ -70,6 +73,14 @@ def _user_errors() -> Iterator[None]:
         hint = "check the output path and its permissions"
         typer.echo(SourceError(where, message, hint).render(), err=True)
         raise typer.Exit(2) from None
+
+
+def _exit_if_out_of_date(result: WriteResult, message: str) -> None:
+    """Show ``--check``'s diff and ``message``, and exit 1, when the output differs."""
+    if result.differs:
+        typer.echo(result.diff, nl=False)
+        typer.echo(message, err=True)
+        raise typer.Exit(1)
 
 
 def _warn(lines: Any) -> None:
@@ -158,14 +169,11 @@ def generate_entity(
             with _progress(len(loaded.schema.entities), "generating") as progress:
                 package = build_entity_package(loaded, dialects=request.dialects, progress=progress)
             result = output.compare(out_dir, package.files, label=display_path(out_dir))
-            if result.differs:
-                typer.echo(result.diff, nl=False)
-                typer.echo(
-                    f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} "
-                    "file(s) out of date; run without --check to update",
-                    err=True,
-                )
-                raise typer.Exit(1)
+            _exit_if_out_of_date(
+                result,
+                f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} file(s)"
+                " out of date; run without --check to update",
+            )
             return
         # Each module is written (beside the output, swapped in at the end) as soon as it is
         # rendered: the writing overlaps the rendering of the others.
@@ -241,14 +249,11 @@ def generate_migration(
         typer.echo(f"{label}/{path}: edited by hand (no generated header): kept", err=True)
     if check:
         result = output.compare(built.out_dir, built.files, label=label)
-        if result.differs:
-            typer.echo(result.diff, nl=False)
-            typer.echo(
-                f"{label}: {len(result.changed)} migration(s) out of date;"
-                " run without --check to update",
-                err=True,
-            )
-            raise typer.Exit(1)
+        _exit_if_out_of_date(
+            result,
+            f"{label}: {len(result.changed)} migration(s) out of date;"
+            " run without --check to update",
+        )
         return
     with _user_errors():
         result = output.write_files(built.out_dir, built.files)

@@ -92,7 +92,7 @@ def atomic_write(path: Path, text: str) -> None:
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
         return None
 
 
@@ -197,6 +197,10 @@ class TreeWriter:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self._swap = _owned(out_dir)
+        # Missing parents are made by ``commit`` only: until then the file system holds
+        # nothing new but a hidden directory beside ``out_dir`` (a stamp made meanwhile
+        # lists the parents as made by writing).
+        self._early = self._swap and out_dir.parent.is_dir()
         self._staging: Path | None = None
         self._staged: dict[str, str] = {}
 
@@ -207,8 +211,9 @@ class TreeWriter:
         self.discard()
 
     def stage(self, file: OutputFile) -> None:
-        """Write ``file`` into the new directory now, if the tree will be swapped in."""
-        if self._swap:
+        """Write ``file`` into the new directory now, if the tree will be swapped in and
+        the directory it goes in exists (else ``commit`` writes it)."""
+        if self._early:
             _write_new(self._staging_dir() / file.path, file.text)
             self._staged[file.path] = file.text
 

@@ -174,3 +174,14 @@ def test_a_new_output_directory_gets_the_umask_mode_and_a_rewritten_one_keeps_it
     out.chmod(0o750)
     output.write_tree(out, [F("a.py", HEADER + "A = 1\n")])
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
+
+
+def test_missing_parents_are_made_by_the_commit_not_while_staging(tmp_path: Path) -> None:
+    """A stamp made between staging and commit lists the parents as made by writing."""
+    out = tmp_path / "generated" / "gen"
+    with output.TreeWriter(out) as writer:
+        writer.stage(F("a.py", HEADER + "A = 1\n"))
+        assert list(tmp_path.iterdir()) == []
+        writer.commit([F("a.py", HEADER + "A = 1\n")])
+    assert _tree(out) == {"a.py": HEADER + "A = 1\n"}
+    assert [p.name for p in (tmp_path / "generated").iterdir()] == ["gen"]

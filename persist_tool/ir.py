@@ -86,9 +86,22 @@ class FieldType:
     def to_json(self) -> dict[str, JsonValue]:
         """Return the JSON form: ``{"kind": ..., <attributes>}``."""
         out: dict[str, JsonValue] = {"kind": self.kind}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            out[f.name] = _to_json(getattr(self, f.name))
+        for name in _field_names(type(self)):
+            out[name] = _to_json(getattr(self, name))
         return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """Return the field names of dataclass ``cls`` (``dataclasses.fields`` builds them anew
+    on every call, a cost the fingerprint of every entity paid per field)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,10 +290,10 @@ class Constraints:
     def to_json(self) -> dict[str, JsonValue]:
         """Return the JSON form, leaving out unset constraints."""
         out: dict[str, JsonValue] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value != f.default:
-                out[f.name] = _to_json(value)
+        for name, default in _CONSTRAINT_DEFAULTS:
+            value = getattr(self, name)
+            if value != default:
+                out[name] = _to_json(value)
         return out
 
     @classmethod
@@ -293,6 +306,7 @@ class Constraints:
 
 
 _NO_CONSTRAINTS = Constraints()
+_CONSTRAINT_DEFAULTS = tuple((f.name, f.default) for f in dataclasses.fields(Constraints))
 
 CONSTRAINT_KEYWORDS: Mapping[str, str] = {
     "min_length": "minLength",
@@ -627,8 +641,8 @@ def _field_semantics(f: Field) -> dict[str, Any]:
 def _fingerprint_default(value: Any) -> Any:
     if isinstance(value, FieldType):
         out: dict[str, Any] = {"kind": value.kind}
-        for f in dataclasses.fields(value):  # type: ignore[arg-type]
-            out[f.name] = getattr(value, f.name)
+        for name in _field_names(type(value)):
+            out[name] = getattr(value, name)
         return out
     if isinstance(value, Constraints | Default):
         return value.to_json()

@@ -17,6 +17,7 @@ from persist_tool.emit.pycode import (
     LINE_LENGTH,
     assign,
     call,
+    dict_item,
     docstring,
     if_all,
     join_lines,
@@ -318,7 +319,8 @@ def _to_payload_dict(
     rest = rest_field(fps)
     omitted = [fp for fp in fps if fp.field.extra.get("json_omit_null")]
     plain = [fp for fp in fps if fp is not rest and fp not in omitted]
-    items = [f"{py_str(fp.key)}: {_dump(fp, f'{owner}.{fp.name}', plan)}" for fp in plain]
+    pairs = [(py_str(fp.key), _dump(fp, f"{owner}.{fp.name}", plan)) for fp in plain]
+    items = [f"{key}: {value}" for key, value in pairs]
     if rest is not None:
         items.append(f"**{owner}.{rest.name}")
     head = "return " if not omitted else "payload: dict[str, Any] = "
@@ -327,7 +329,12 @@ def _to_payload_dict(
     if len(flat) <= LINE_LENGTH:
         lines = [flat]
     else:
-        lines = [f"{pad}{head}{{", *[f"{inner}{i}," for i in items], f"{pad}}}"]
+        lines = [
+            f"{pad}{head}{{",
+            *[dict_item(key, value, level + 1) for key, value in pairs],
+            *([f"{inner}**{owner}.{rest.name},"] if rest is not None else []),
+            f"{pad}}}",
+        ]
     if not omitted:
         return lines
     for fp in omitted:

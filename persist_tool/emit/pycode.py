@@ -318,12 +318,21 @@ def long_string(text: str, indent_level: int, suffix: str = ",") -> str:
 
 
 def assign(target: str, expr: str, indent_level: int) -> str:
-    """Return ``target = expr``, the value wrapped in parentheses as black does when long."""
+    """Return ``target = expr``, the value wrapped in parentheses as black does when long.
+
+    A value ending in a bracket (a call, a list) is split at that bracket instead, as
+    black prefers (``x = f(`` / ``args`` / ``)``).
+    """
     pad = "    " * indent_level
     flat = f"{pad}{target} = {expr}"
     inner = pad + "    "
     if len(flat) <= LINE_LENGTH:
         return flat
+    at_bracket = bracket_split(f"{target} = ", expr, "", indent_level)
+    if at_bracket is not None:
+        return at_bracket
+    if _TERNARY.fullmatch(expr) is None and _ends_in_brackets(expr):
+        return flat  # black's choice there is not one we reproduce: it runs on the module
     if len(inner) + len(expr) <= LINE_LENGTH:
         return f"{pad}{target} = (\n{inner}{expr}\n{pad})"
     ternary = _TERNARY.fullmatch(expr)
@@ -335,6 +344,64 @@ def assign(target: str, expr: str, indent_level: int) -> str:
 
 _TERNARY = re.compile(r"(None) (if \S+ is None) (else .+)")
 """``None if x is None else f(x)``, the one conditional expression generated code uses."""
+
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def _ends_in_brackets(expr: str) -> bool:
+    return expr[-1:] in _CLOSING
+
+
+def bracket_split(prefix: str, expr: str, suffix: str, indent_level: int) -> str | None:
+    """Return ``prefix + expr + suffix`` split at ``expr``'s last bracket, as black does.
+
+    ``expr`` must be one operand ending in a bracket (``f(x)``, ``[v for v in x]``) whose
+    contents fit on one line: ``prefix`` and the opening bracket, the contents one level
+    deeper, then the closing bracket and ``suffix``. ``None`` when ``expr`` is not of that
+    form or a line would still be too long (black's choices there are left to black).
+    """
+    if not _ends_in_brackets(expr) or '"' in expr or "'" in expr:
+        return None
+    depth = 0
+    for index in range(len(expr) - 1, -1, -1):
+        char = expr[index]
+        if char in _CLOSING:
+            depth += 1
+        elif char in "([{":
+            depth -= 1
+            if depth == 0:
+                break
+    else:
+        return None
+    head, body = expr[: index + 1], expr[index + 1 : -1]
+    if " " in head or not body or head[:-1].endswith((" ", "(")):
+        return None  # an operator before the last bracket: a split of another kind
+    pad = "    " * indent_level
+    lines = (f"{pad}{prefix}{head}", f"{pad}    {body}", f"{pad}{expr[-1]}{suffix}")
+    if max(map(len, lines)) > LINE_LENGTH:
+        return None
+    return "\n".join(lines)
+
+
+def dict_item(key: str, value: str, indent_level: int) -> str:
+    """Return ``key: value,`` in an exploded dict, laid out as black does when long.
+
+    A conditional value goes in parentheses (exploded at ``if`` and ``else`` when even that
+    is too long); a value ending in a bracket is split at it. Other long items are left
+    long, for black.
+    """
+    pad = "    " * indent_level
+    flat = f"{pad}{key}: {value},"
+    if len(flat) <= LINE_LENGTH:
+        return flat
+    ternary = _TERNARY.fullmatch(value)
+    if ternary is None:
+        return bracket_split(f"{key}: ", value, ",", indent_level) or flat
+    inner = pad + "    "
+    if len(inner) + len(value) <= LINE_LENGTH:
+        return f"{pad}{key}: (\n{inner}{value}\n{pad}),"
+    parts = "\n".join(f"{inner}{p}" for p in ternary.groups())
+    return f"{pad}{key}: (\n{parts}\n{pad}),"
 
 
 def if_all(conditions: list[str], indent_level: int) -> str:

@@ -66,3 +66,75 @@ def test_docstring_lines_are_textwrap_lines(text: str, width: int) -> None:
     assert block is not None
     inner = block.removeprefix('"""').removesuffix('"""').rstrip("\n")
     assert [line.rstrip() for line in inner.split("\n")] == [line.rstrip() for line in expected]
+
+
+# Values the emitters put in long assignments and dict items: attribute reads, calls that
+# dump them, list copies, comprehensions, and the one conditional expression they write.
+_NAME = st.from_regex(r"[a-z][a-z_]{0,40}", fullmatch=True)
+
+
+@st.composite
+def _values(draw: st.DrawFn) -> str:
+    owner = draw(st.sampled_from(["self", "draft", "customer_customer_demo"]))
+    attribute = f"{owner}.{draw(_NAME)}"
+    inner = draw(
+        st.sampled_from(
+            [
+                attribute,
+                f"_p.dump_datetime({attribute})",
+                f"list({attribute})",
+                f"[v.value for v in {attribute}]",
+                f"{attribute}.value",
+            ]
+        )
+    )
+    if draw(st.booleans()):
+        return f"None if {attribute} is None else {inner}"
+    return inner
+
+
+def _black(source: str) -> str:
+    import black
+
+    return black.format_str(source, mode=black.Mode())
+
+
+def _in_function(statement: str, level: int) -> str:
+    """Return a function holding ``statement`` (indented for ``level``) in nested ifs."""
+    ifs = "".join(f"{'    ' * i}if x:\n" for i in range(1, level))
+    return f"def f():\n{ifs}{statement}\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(key=_NAME, value=_values(), level=st.integers(1, 4))
+def test_long_dict_items_are_laid_out_as_black_lays_them_out(
+    key: str, value: str, level: int
+) -> None:
+    """Where ``dict_item`` splits an item, black keeps it; where it cannot, it leaves the
+    item long and the module goes through black."""
+    pad = "    " * level
+    flat = f'{pad}    "{key}": {value},'
+    item = pycode.dict_item(f'"{key}"', value, level + 1)
+    source = _in_function(f"{pad}x = {{\n{item}\n{pad}}}", level)
+    if max(map(len, item.split("\n"))) <= pycode.LINE_LENGTH:
+        assert _black(_in_function(f"{pad}x = {{\n{flat}\n{pad}}}", level)) == source
+    else:
+        assert item == flat
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    target=st.sampled_from(["payload[{}]", "{}", "self.{}"]),
+    name=_NAME,
+    value=_values(),
+    level=st.integers(1, 4),
+)
+def test_long_assignments_are_laid_out_as_black_lays_them_out(
+    target: str, name: str, value: str, level: int
+) -> None:
+    """Where ``assign`` splits, black keeps it; where it cannot, the line stays long."""
+    subject = target.format(f'"{name}"' if target.startswith("payload") else name)
+    line = pycode.assign(subject, value, level)
+    if max(map(len, line.split("\n"))) <= pycode.LINE_LENGTH:
+        flat = f"{'    ' * level}{subject} = {value}"
+        assert _black(_in_function(flat, level)) == _in_function(line, level)

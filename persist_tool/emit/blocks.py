@@ -17,6 +17,7 @@ from persist_tool.emit.pycode import (
     LINE_LENGTH,
     assign,
     call,
+    def_line,
     dict_item,
     docstring,
     if_all,
@@ -514,12 +515,12 @@ def record_functions(plan: EntityPlan) -> list[str]:
     reader = ["\n".join(part[4:] for part in line.split("\n")) for line in reader]
     return [
         join_lines(
-            f"def {plan.var}_to_record({plan.var}: {e.name}) -> dict[str, Any]:",
+            def_line(f"{plan.var}_to_record", [f"{plan.var}: {e.name}"], "dict[str, Any]"),
             f'    """Return the JSON record of a ``{e.name}`` (as stored in snapshots)."""',
             *to_lines,
         ),
         join_lines(
-            f"def {plan.var}_from_record(payload: object) -> {e.name}:",
+            def_line(f"{plan.var}_from_record", ["payload: object"], e.name),
             f'    """Read a ``{e.name}`` from its JSON record; ``ValidationError`` on problems."""',
             *reader,
         ),

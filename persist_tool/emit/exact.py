@@ -25,6 +25,7 @@ from persist_tool.emit.pycode import (
     LINE_LENGTH,
     assign,
     call,
+    def_line,
     docstring,
     if_all,
     join_lines,
@@ -252,7 +253,7 @@ def fast_path(cls: str, var: str, const: str, fields: Sequence[FastField]) -> st
         key_set,
     )
     text = join_lines(
-        f"def {function}(data: dict[str, Any]) -> {cls} | None:",
+        def_line(function, ["data: dict[str, Any]"], f"{cls} | None"),
         docstring(
             "Read a plain payload inline; ``None`` leaves it to the readers.\n\n"
             f"``{cls}.from_payload`` tries this first: most payloads are dicts of values "

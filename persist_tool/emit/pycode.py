@@ -258,6 +258,18 @@ def hugging_call(head: str, args: Sequence[str], indent_level: int, tail: str = 
     return call(head, args, indent_level, tail)
 
 
+def def_line(name: str, params: Sequence[str], returns: str) -> str:
+    """Return ``def name(params) -> returns:`` laid out as black lays it out when long.
+
+    A single parameter goes on a line of its own with a trailing comma (black adds one);
+    several share one line between the brackets when they fit there, else one a line.
+    """
+    tail = f" -> {returns}:"
+    if len(params) == 1:
+        return call(f"def {name}", params, 0, tail)
+    return hugging_call(f"def {name}", params, 0, tail)
+
+
 def wrapped_literal(fn: str, value: Any, indent_level: int, suffix: str = "") -> str:
     """Return ``fn(<literal>)`` for a sole literal argument, laid out as black would.
 

@@ -13,6 +13,7 @@ from persist_tool.emit.pycode import (
     Code,
     assign,
     call,
+    def_line,
     docstring,
     hugging_call,
     if_all,
@@ -181,7 +182,7 @@ def change_tracking_fns(plan: EntityPlan) -> list[str]:
     return [
         f"_FIELD_NAMES: Final = {names}",
         join_lines(
-            f"def _field_values({v}: {plan.name}) -> tuple[Any, ...]:",
+            def_line("_field_values", [f"{v}: {plan.name}"], "tuple[Any, ...]"),
             '    """Return a deep copy of every field value, to see what a method changed."""',
             "    values = (",
             *[f"        {x}," for x in values],
@@ -189,7 +190,11 @@ def change_tracking_fns(plan: EntityPlan) -> list[str]:
             "    return copy.deepcopy(values)",
         ),
         join_lines(
-            f"def _changed_fields(before: tuple[Any, ...], {v}: {plan.name}) -> frozenset[str]:",
+            def_line(
+                "_changed_fields",
+                ["before: tuple[Any, ...]", f"{v}: {plan.name}"],
+                "frozenset[str]",
+            ),
             '    """Return the names of the fields whose value differs from ``before``."""',
             f"    after = _field_values({v})",
             "    return frozenset(",
@@ -205,7 +210,7 @@ def parse_command_fn(plan: EntityPlan) -> str:
     """Return ``parse_<var>_command(envelope)`` and its name table."""
     e = plan.entity
     return join_lines(
-        f"def parse_{plan.var}_command(envelope: object) -> {e.name}Command:",
+        def_line(f"parse_{plan.var}_command", ["envelope: object"], f"{e.name}Command"),
         '    """Read a command envelope: ``{"command", "payload", "payload_version"}``.',
         "",
         "    Problems are reported with pointers into the envelope (``/payload/value``).",
@@ -322,15 +327,15 @@ def value_functions(plan: EntityPlan) -> list[str]:
     gen_args = [f"{fp.name}=generated[{py_str(fp.name)}]" for fp in plan.generated_fields]
     return [
         join_lines(
-            f"def _{v}_to_values({v}: {e.name}) -> tuple[Any, ...]:",
+            def_line(f"_{v}_to_values", [f"{v}: {e.name}"], "tuple[Any, ...]"),
             _tuple_return(to_values),
         ),
         join_lines(
-            f"def _{v}_from_values(values: Sequence[Any]) -> {e.name}:",
+            def_line(f"_{v}_from_values", ["values: Sequence[Any]"], e.name),
             call(f"return {_construct(plan)}", from_values, 1),
         ),
         join_lines(
-            f"def _{v}_draft_values({d}: {e.name}Draft) -> tuple[Any, ...]:",
+            def_line(f"_{v}_draft_values", [f"{d}: {e.name}Draft"], "tuple[Any, ...]"),
             _tuple_return(draft_values),
         ),
         join_lines(

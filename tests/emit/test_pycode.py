@@ -138,3 +138,29 @@ def test_long_assignments_are_laid_out_as_black_lays_them_out(
     if max(map(len, line.split("\n"))) <= pycode.LINE_LENGTH:
         flat = f"{'    ' * level}{subject} = {value}"
         assert _black(_in_function(flat, level)) == _in_function(line, level)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=_NAME,
+    params=st.lists(
+        st.builds(lambda n, t: f"{n}: {t}", _NAME, st.sampled_from(["object", "dict[str, Any]"])),
+        min_size=1,
+        max_size=3,
+    ),
+    returns=st.builds(lambda n: f"{n.title().replace('_', '')}Draft | None", _NAME),
+)
+def test_long_function_heads_are_laid_out_as_black_lays_them_out(
+    name: str, params: list[str], returns: str
+) -> None:
+    """One parameter: on its own line with a trailing comma, as black adds one; several:
+    black's layout when they share a line, else one a line with a trailing comma, which
+    black keeps."""
+    head = pycode.def_line(name, params, returns)
+    source = f"{head}\n    pass\n"
+    if max(map(len, head.split("\n"))) > pycode.LINE_LENGTH:
+        return  # a name too long for any layout: the module goes through black
+    assert _black(source) == source
+    if len(params) == 1 or "\n    " + ", ".join(params) + "\n" in head:
+        flat = f"def {name}({', '.join(params)}) -> {returns}:\n    pass\n"
+        assert _black(flat) == source

@@ -388,6 +388,8 @@ def bracket_split(prefix: str, expr: str, suffix: str, indent_level: int) -> str
     head, body = expr[: index + 1], expr[index + 1 : -1]
     if " " in head or not body or head[:-1].endswith((" ", "(")):
         return None  # an operator before the last bracket: a split of another kind
+    if index == 0 and "," in body:
+        return None  # a literal of several items: black puts one a line
     pad = "    " * indent_level
     lines = (f"{pad}{prefix}{head}", f"{pad}    {body}", f"{pad}{expr[-1]}{suffix}")
     if max(map(len, lines)) > LINE_LENGTH:

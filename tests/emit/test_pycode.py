@@ -85,6 +85,8 @@ def _values(draw: st.DrawFn) -> str:
                 f"list({attribute})",
                 f"[v.value for v in {attribute}]",
                 f"{attribute}.value",
+                f"[{attribute}, {attribute}]",
+                f"({attribute}, {attribute})",
             ]
         )
     )

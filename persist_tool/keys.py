@@ -17,7 +17,6 @@ from persist_tool import ir
 __all__ = ["value_key"]
 
 _SCALARS = frozenset({int, float, bool})
-_NO_CONSTRAINTS = ir.Constraints()
 _DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -31,7 +30,7 @@ def value_key(value: object) -> Hashable:
         return value
     if kind in _SCALARS:
         return (kind, value)
-    if kind is ir.Constraints and value == _NO_CONSTRAINTS:
+    if isinstance(value, ir.Constraints) and value.is_empty():
         return ir.Constraints  # the common case, decided without a walk
     if isinstance(value, list | tuple):
         return (kind, *map(value_key, value))

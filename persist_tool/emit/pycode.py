@@ -337,21 +337,29 @@ def assign(target: str, expr: str, indent_level: int) -> str:
     """
     pad = "    " * indent_level
     flat = f"{pad}{target} = {expr}"
-    inner = pad + "    "
     if len(flat) <= LINE_LENGTH:
         return flat
-    at_bracket = bracket_split(f"{target} = ", expr, "", indent_level)
-    if at_bracket is not None:
-        return at_bracket
-    if _TERNARY.fullmatch(expr) is None and _ends_in_brackets(expr):
-        return flat  # black's choice there is not one we reproduce: it runs on the module
-    if len(inner) + len(expr) <= LINE_LENGTH:
-        return f"{pad}{target} = (\n{inner}{expr}\n{pad})"
     ternary = _TERNARY.fullmatch(expr)
+    if ternary is None and _ends_in_brackets(expr):
+        # Where black's choice is not the bracket split, it runs on the module.
+        return bracket_split(f"{target} = ", expr, "", indent_level) or flat
+    return _parenthesized(f"{target} = ", expr, "", indent_level, ternary) or flat
+
+
+def _parenthesized(
+    prefix: str, expr: str, suffix: str, indent_level: int, ternary: re.Match[str] | None
+) -> str | None:
+    """Return ``prefix(`` + ``expr`` one level deeper + ``)suffix``, as black wraps a long
+    value: a conditional exploded at ``if`` and ``else`` when even that is too long, any
+    other value ``None`` then."""
+    pad = "    " * indent_level
+    inner = pad + "    "
+    if len(inner) + len(expr) <= LINE_LENGTH:
+        return f"{pad}{prefix}(\n{inner}{expr}\n{pad}){suffix}"
     if ternary is None:
-        return flat
+        return None
     parts = "\n".join(f"{inner}{p}" for p in ternary.groups())
-    return f"{pad}{target} = (\n{parts}\n{pad})"
+    return f"{pad}{prefix}(\n{parts}\n{pad}){suffix}"
 
 
 _TERNARY = re.compile(r"(None) (if \S+ is None) (else .+)")
@@ -411,11 +419,7 @@ def dict_item(key: str, value: str, indent_level: int) -> str:
     ternary = _TERNARY.fullmatch(value)
     if ternary is None:
         return bracket_split(f"{key}: ", value, ",", indent_level) or flat
-    inner = pad + "    "
-    if len(inner) + len(value) <= LINE_LENGTH:
-        return f"{pad}{key}: (\n{inner}{value}\n{pad}),"
-    parts = "\n".join(f"{inner}{p}" for p in ternary.groups())
-    return f"{pad}{key}: (\n{parts}\n{pad}),"
+    return _parenthesized(f"{key}: ", value, ",", indent_level, ternary) or flat
 
 
 def if_all(conditions: list[str], indent_level: int) -> str:

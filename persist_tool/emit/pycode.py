@@ -350,13 +350,13 @@ def _parenthesized(
     prefix: str, expr: str, suffix: str, indent_level: int, ternary: re.Match[str] | None
 ) -> str | None:
     """Return ``prefix(`` + ``expr`` one level deeper + ``)suffix``, as black wraps a long
-    value: a conditional exploded at ``if`` and ``else`` when even that is too long, any
-    other value ``None`` then."""
+    value: a conditional exploded at ``if`` and ``else`` when even that is too long; ``None``
+    when that does not fit either (black then splits further, and runs on the module)."""
     pad = "    " * indent_level
     inner = pad + "    "
     if len(inner) + len(expr) <= LINE_LENGTH:
         return f"{pad}{prefix}(\n{inner}{expr}\n{pad}){suffix}"
-    if ternary is None:
+    if ternary is None or len(inner) + max(map(len, ternary.groups())) > LINE_LENGTH:
         return None
     parts = "\n".join(f"{inner}{p}" for p in ternary.groups())
     return f"{pad}{prefix}(\n{parts}\n{pad}){suffix}"

@@ -4,6 +4,7 @@ general rule."""
 from __future__ import annotations
 
 import ast
+import keyword
 import textwrap
 
 from hypothesis import given, settings
@@ -70,7 +71,9 @@ def test_docstring_lines_are_textwrap_lines(text: str, width: int) -> None:
 
 # Values the emitters put in long assignments and dict items: attribute reads, calls that
 # dump them, list copies, comprehensions, and the one conditional expression they write.
-_NAME = st.from_regex(r"[a-z][a-z_]{0,40}", fullmatch=True)
+_NAME = st.from_regex(r"[a-z][a-z_]{0,40}", fullmatch=True).filter(
+    lambda n: not keyword.iskeyword(n)
+)
 
 
 @st.composite

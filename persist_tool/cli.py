@@ -168,21 +168,25 @@ def generate_entity(
         if check:
             with _progress(len(loaded.schema.entities), "generating") as progress:
                 package = build_entity_package(loaded, dialects=request.dialects, progress=progress)
-            result = output.compare(out_dir, package.files, label=display_path(out_dir))
+            result = output.compare(out_dir, package.texts(), label=display_path(out_dir))
             _exit_if_out_of_date(
                 result,
                 f"{display_path(out_dir)}: {len(result.changed) + len(result.removed)} file(s)"
                 " out of date; run without --check to update",
             )
             return
-        # Each module is written (beside the output, swapped in at the end) as soon as it is
-        # rendered: the writing overlaps the rendering of the others.
+        # Each module is written (beside the output, swapped in at the end) by the process
+        # that rendered it, as soon as it is rendered: the writing overlaps the rendering of
+        # the others, and the texts never travel back to this process.
         with (
             output.TreeWriter(out_dir) as writer,
             _progress(len(loaded.schema.entities), "generating") as progress,
         ):
             package = build_entity_package(
-                loaded, dialects=request.dialects, progress=progress, on_module=writer.stage
+                loaded,
+                dialects=request.dialects,
+                progress=progress,
+                finish=writer.early_writer(),
             )
             package = stamp_entity_package(request, loaded, package)
             result = writer.commit(package.files)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from persist_tool import ir
+from persist_tool.output import StagedFile
 from persist_tool.sources import LoadedSchema, display_path, load_schema
 from persist_tool.stamp import (
     INIT_FILE,
@@ -44,10 +45,21 @@ DEFAULT_DIALECTS: tuple[str, ...] = ("sqlite", "postgres", "mysql")
 
 @dataclass(frozen=True, slots=True)
 class EntityPackage:
-    """The files of a generated entity package and the warnings met on the way."""
+    """The files of a generated entity package and the names of its entities.
 
-    files: tuple[GeneratedFile, ...]
+    A module that was written out where it was rendered is a ``StagedFile`` (see
+    ``build_entity_package``'s ``finish``); ``__init__.py`` is always a ``GeneratedFile``.
+    """
+
+    files: tuple[GeneratedFile | StagedFile, ...]
     entities: tuple[str, ...]
+
+    def texts(self) -> tuple[GeneratedFile, ...]:
+        """Return the files with their texts: those of a package built without ``finish``."""
+        texts = tuple(f for f in self.files if not isinstance(f, StagedFile))
+        if len(texts) != len(self.files):
+            raise ValueError("the modules were written out where rendered: no texts here")
+        return texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +149,11 @@ def stamp_entity_package(
     if made is None:
         return package
     files = tuple(
-        replace(f, text=add_stamp(f.text, made)) if f.path == INIT_FILE else f
+        (
+            replace(f, text=add_stamp(f.text, made))
+            if f.path == INIT_FILE and not isinstance(f, StagedFile)
+            else f
+        )
         for f in package.files
     )
     return EntityPackage(files, package.entities)
@@ -148,12 +164,13 @@ def build_entity_package(
     *,
     dialects: Sequence[str] = DEFAULT_DIALECTS,
     progress: Callable[[str], None] | None = None,
-    on_module: Callable[[GeneratedFile], None] | None = None,
+    finish: Callable[[GeneratedFile], StagedFile] | None = None,
 ) -> EntityPackage:
     """Render the entity package for a loaded schema.
 
-    ``progress`` and ``on_module`` are called as each entity module is rendered (see
-    ``render_package``).
+    ``progress`` is called as each entity module is rendered (see ``render_package``).
+    ``finish`` (a ``TreeWriter.early_writer()``) writes each entity module out in the
+    process that rendered it; the package then holds its ``StagedFile`` instead.
     """
     from persist_tool.emit.entity import render_package
 
@@ -161,12 +178,17 @@ def build_entity_package(
         raise ir.SourceError(
             None, f"no entities found in {loaded.label}", "check the sources or --entity names"
         )
+    keep: Callable[[GeneratedFile], GeneratedFile | StagedFile] = finish or _as_rendered
     files = render_package(
         loaded.schema,
         source=loaded.label,
         source_hash=loaded.digest,
         dialects=dialects,
         progress=progress,
-        on_module=on_module,
+        finish=keep,
     )
     return EntityPackage(tuple(files), tuple(e.name for e in loaded.schema.entities))
+
+
+def _as_rendered(module: GeneratedFile) -> GeneratedFile | StagedFile:
+    return module

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,10 +15,13 @@ __all__ = [
     "GENERATED_MARK",
     "STAMP_PREFIX",
     "OutputFile",
+    "StagedFile",
+    "TreeFile",
     "TreeWriter",
     "WriteResult",
     "atomic_write",
     "compare",
+    "file_sha256",
     "strip_stamp",
     "write_files",
     "write_tree",
@@ -39,6 +43,34 @@ class OutputFile(Protocol):
 
     @property
     def text(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A file a ``TreeWriter`` has already written into its new tree: path and sha256.
+
+    Where modules are rendered in worker processes, each worker writes its modules itself
+    and sends back only this, so the texts neither cross processes nor stay in memory.
+    """
+
+    path: str
+    sha256: str
+    """Hex sha256 of the bytes written (the text in UTF-8)."""
+
+
+TreeFile = OutputFile | StagedFile
+"""A file of a tree to commit: its text, or proof that it is already written."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(file: TreeFile) -> str:
+    """Return the sha256 of a file's bytes as written (its text in UTF-8)."""
+    if isinstance(file, StagedFile):
+        return file.sha256
+    return _sha256(file.text.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +149,7 @@ def _stale_generated(out_dir: Path, keep: set[str]) -> list[str]:
     ]
 
 
-def _top_level(files: Sequence[OutputFile]) -> set[str]:
+def _top_level(files: Sequence[TreeFile]) -> set[str]:
     return {Path(f.path).name for f in files if "/" not in f.path}
 
 
@@ -159,12 +191,21 @@ def compare(out_dir: Path, files: Sequence[OutputFile], *, label: str = "") -> W
     return WriteResult(tuple(changed), tuple(removed), "".join(chunks))
 
 
-def _changed(out_dir: Path, files: Sequence[OutputFile]) -> tuple[str, ...]:
+def _changed(out_dir: Path, files: Sequence[TreeFile]) -> tuple[str, ...]:
     """Return the paths of the files whose bytes would change (stamp included)."""
-    return tuple(f.path for f in files if _read(out_dir / f.path) != f.text)
+    return tuple(f.path for f in files if _differs(out_dir / f.path, f))
 
 
-def _changes(out_dir: Path, files: Sequence[OutputFile]) -> WriteResult:
+def _differs(path: Path, file: TreeFile) -> bool:
+    if not isinstance(file, StagedFile):
+        return _read(path) != file.text
+    try:
+        return _sha256(path.read_bytes()) != file.sha256
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return True
+
+
+def _changes(out_dir: Path, files: Sequence[TreeFile]) -> WriteResult:
     """Return the files whose bytes would change and the stale ones; no diff."""
     return WriteResult(
         _changed(out_dir, files), tuple(_stale_generated(out_dir, _top_level(files)))
@@ -190,8 +231,10 @@ class TreeWriter:
     ``stage(file)`` may be called while the other files are still being made: when
     ``out_dir`` holds only generated files (or does not exist), the file is written at once
     into a new directory beside it, so that writing overlaps the work of making the rest.
-    ``commit(files)`` is the one step that changes ``out_dir``. Leaving the ``with`` block
-    without it (by an error, say) removes what was staged and leaves ``out_dir`` as it was.
+    ``early_writer()`` hands out that writing as a function that other processes (forked
+    workers) can call themselves. ``commit(files)`` is the one step that changes
+    ``out_dir``. Leaving the ``with`` block without it (by an error, say) removes what was
+    staged and leaves ``out_dir`` as it was.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -202,7 +245,9 @@ class TreeWriter:
         # lists the parents as made by writing).
         self._early = self._swap and out_dir.parent.is_dir()
         self._staging: Path | None = None
-        self._staged: dict[str, str] = {}
+        # What the new directory holds: the text written by ``stage``, or what a function
+        # from ``early_writer`` reported.
+        self._staged: dict[str, str | StagedFile] = {}
 
     def __enter__(self) -> TreeWriter:
         return self
@@ -214,19 +259,43 @@ class TreeWriter:
         """Write ``file`` into the new directory now, if the tree will be swapped in and
         the directory it goes in exists (else ``commit`` writes it)."""
         if self._early:
-            _write_new(self._staging_dir() / file.path, file.text)
+            _write_new(self._staging_dir() / file.path, file.text.encode("utf-8"))
             self._staged[file.path] = file.text
 
-    def commit(self, files: Sequence[OutputFile]) -> WriteResult:
-        """Make ``out_dir`` hold exactly ``files``; staged files are not written again."""
+    def early_writer(self) -> Callable[[OutputFile], StagedFile] | None:
+        """Return a function that writes a file into the new directory at once, or ``None``
+        when files can only be written by ``commit``.
+
+        The directory is made here, so that processes forked afterwards write into it. The
+        function returns a ``StagedFile`` for ``commit`` to take instead of the text.
+        """
+        if not self._early:
+            return None
+        staging = self._staging_dir()
+
+        def write(file: OutputFile) -> StagedFile:
+            data = file.text.encode("utf-8")
+            _write_new(staging / file.path, data)
+            return StagedFile(file.path, _sha256(data))
+
+        return write
+
+    def commit(self, files: Sequence[TreeFile]) -> WriteResult:
+        """Make ``out_dir`` hold exactly ``files``; staged files are not written again.
+
+        A ``StagedFile`` must have been written by this writer's ``early_writer``.
+        """
+        for f in files:
+            if isinstance(f, StagedFile):
+                self._staged[f.path] = f
         result = _changes(self.out_dir, files)
         if not result.differs and self.out_dir.is_dir():
             return result
         if self._swap and _owned(self.out_dir):
             staging = self._staging_dir()
             for f in files:
-                if self._staged.get(f.path) != f.text:
-                    _write_new(staging / f.path, f.text)
+                if self._staged.get(f.path) != (f if isinstance(f, StagedFile) else f.text):
+                    _write_new(staging / f.path, self._text(f).encode("utf-8"))
             for path in self._staged.keys() - {f.path for f in files}:
                 (staging / path).unlink()
             self._staging = None  # from here on it is the output, or gone
@@ -234,10 +303,18 @@ class TreeWriter:
         else:
             for f in files:
                 if f.path in result.changed:
-                    atomic_write(self.out_dir / f.path, f.text)
+                    atomic_write(self.out_dir / f.path, self._text(f))
             for name in result.removed:
                 (self.out_dir / name).unlink()
         return WriteResult(result.changed, result.removed, written=result.changed)
+
+    def _text(self, file: TreeFile) -> str:
+        """Return a file's text; a staged one is read back from the new directory."""
+        if not isinstance(file, StagedFile):
+            return file.text
+        if self._staging is None:
+            raise ValueError(f"{file.path} was not staged by this writer")
+        return (self._staging / file.path).read_bytes().decode("utf-8")
 
     def discard(self) -> None:
         """Remove what was staged and not committed."""
@@ -299,13 +376,13 @@ def _new_sibling(out_dir: Path, tag: str) -> Path:
         return path
 
 
-def _write_new(path: Path, text: str) -> None:
+def _write_new(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # No fsync per file: the tree is reproducible from its sources, and the stamp's output
     # digest makes the next run rewrite a tree that a power loss left short. (A fsync per
     # module was half the time of writing 500 modules.)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

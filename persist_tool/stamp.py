@@ -39,7 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from persist_tool import __version__
-from persist_tool.output import GENERATED_MARK, STAMP_PREFIX, OutputFile, strip_stamp
+from persist_tool.output import (
+    GENERATED_MARK,
+    STAMP_PREFIX,
+    StagedFile,
+    TreeFile,
+    file_sha256,
+    strip_stamp,
+)
 
 __all__ = [
     "INIT_FILE",
@@ -192,7 +199,7 @@ def make_stamp(
     out_dir: Path,
     inputs: StampInputs,
     recorded: SourceFiles,
-    files: Sequence[OutputFile],
+    files: Sequence[TreeFile],
     warnings: Sequence[str] = (),
 ) -> Stamp | None:
     """Return the stamp for ``files`` made from ``inputs``, or ``None`` when none can be made.
@@ -337,10 +344,17 @@ def _output_digest(digests: Iterable[tuple[str, str]]) -> str:
     return sha256_hex(text.encode("utf-8", "surrogateescape"))
 
 
-def _file_digests(files: Sequence[OutputFile]) -> list[tuple[str, str]]:
+def _file_digests(files: Sequence[TreeFile]) -> list[tuple[str, str]]:
     """Return each file's name and sha256 as written (``__init__``'s stamp left out)."""
     return [
-        (f.path, sha256_hex((strip_stamp(f.text) if f.path == INIT_FILE else f.text).encode()))
+        (
+            f.path,
+            (
+                sha256_hex(strip_stamp(f.text).encode())
+                if f.path == INIT_FILE and not isinstance(f, StagedFile)
+                else file_sha256(f)
+            ),
+        )
         for f in files
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
 from persist_tool import __version__, ir, sql
 from persist_tool.emit import blocks, reducers
@@ -24,6 +25,8 @@ class GeneratedFile:
     path: str
     text: str
 
+
+_Finished = TypeVar("_Finished")
 
 _RUFF_LINE_LENGTH = 100
 
@@ -293,6 +296,7 @@ def _unformatted_lines(text: str) -> set[int]:
     return lines
 
 
+@overload
 def render_package(
     schema: ir.Schema,
     *,
@@ -302,14 +306,46 @@ def render_package(
     progress: Callable[[str], None] | None = None,
     on_module: Callable[[GeneratedFile], None] | None = None,
     formatted: bool = True,
-) -> list[GeneratedFile]:
+    finish: None = None,
+) -> list[GeneratedFile]: ...
+
+
+@overload
+def render_package(
+    schema: ir.Schema,
+    *,
+    source: str,
+    source_hash: str,
+    dialects: Sequence[str],
+    progress: Callable[[str], None] | None = None,
+    on_module: Callable[[_Finished], None] | None = None,
+    formatted: bool = True,
+    finish: Callable[[GeneratedFile], _Finished],
+) -> list[_Finished | GeneratedFile]: ...
+
+
+def render_package(
+    schema: ir.Schema,
+    *,
+    source: str,
+    source_hash: str,
+    dialects: Sequence[str],
+    progress: Callable[[str], None] | None = None,
+    on_module: Callable[[Any], None] | None = None,
+    formatted: bool = True,
+    finish: Callable[[GeneratedFile], Any] | None = None,
+) -> list[Any]:
     """Render every entity module of ``schema`` and the package ``__init__``.
 
     ``progress(name)`` and ``on_module(file)`` are called for each entity module as soon
     as it is rendered, in no particular order, while others are still being rendered
-    (``on_module`` can write it out meanwhile). ``formatted=False`` skips the black pass
-    that files with unusually long lines get: for code that is imported and thrown away,
-    never written for people.
+    (``on_module`` can write it out meanwhile). ``finish(file)``, when given, runs where
+    each entity module is rendered, in a worker process when rendering is spread over
+    several: what it returns stands for the module (``on_module`` gets it, the list holds
+    it), so a ``finish`` that writes the module out spares sending its text back.
+    ``__init__`` is rendered here and comes last, as it is. ``formatted=False`` skips the
+    black pass that files with unusually long lines get: for code that is imported and
+    thrown away, never written for people.
     """
     # Only the module names are decided here; each entity is planned where it is rendered,
     # in the worker processes.
@@ -327,8 +363,8 @@ def render_package(
         seen[module] = entity.name
         modules.append((module, entity))
 
-    def render(index: int) -> GeneratedFile:
-        return render_entity_module(
+    def render(index: int) -> Any:
+        module = render_entity_module(
             schema.entities[index],
             source=source,
             source_hash=source_hash,
@@ -336,8 +372,9 @@ def render_package(
             schema=schema,
             formatted=formatted,
         )
+        return module if finish is None else finish(module)
 
-    def done(index: int, module: GeneratedFile) -> None:
+    def done(index: int, module: Any) -> None:
         if on_module is not None:
             on_module(module)
         if progress is not None:

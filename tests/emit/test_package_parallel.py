@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from persist_tool import ir
-from persist_tool.emit.entity import render_package
+from persist_tool.emit.entity import GeneratedFile, render_package
 from persist_tool.parallel import MIN_ITEMS
 from persist_tool.sources import load_schema
 
@@ -60,3 +61,28 @@ def test_an_error_in_a_worker_reaches_the_caller_as_a_source_error(
     broken = ir.Schema((*schema.entities[:100], bad, *schema.entities[100:]), schema.source)
     with pytest.raises(ir.SourceError, match="longer than mysql's limit"):
         render_package(broken, source="things", source_hash="0" * 64, dialects=("mysql",))
+
+
+def test_finish_runs_in_the_workers_and_its_result_stands_for_the_module(
+    schema: ir.Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``finish`` returns comes back instead of the text (the parent's pid shows
+    where it ran); ``__init__`` comes last, rendered here."""
+    monkeypatch.setenv("PERSIST_TOOL_JOBS", "1")
+    serial = _render(schema)
+    monkeypatch.setenv("PERSIST_TOOL_JOBS", "2")
+    parent = os.getpid()
+
+    def finish(module: GeneratedFile) -> tuple[str, str, int]:
+        return (module.path, module.text, os.getpid())
+
+    got = render_package(
+        schema, source="things", source_hash="0" * 64, dialects=("sqlite",), finish=finish
+    )
+    *modules, init = got
+    assert isinstance(init, GeneratedFile) and init.text == serial["__init__.py"]
+    assert {path: text for path, text, _ in modules} == {
+        path: text for path, text in serial.items() if path != "__init__.py"
+    }
+    pids = {pid for _, _, pid in modules}
+    assert pids - {parent}, "no module was finished in a worker"

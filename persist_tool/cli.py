@@ -56,15 +56,21 @@ def _user_errors() -> Iterator[None]:
     So is an ``OSError`` (sources are read and checked before, so it comes from writing: a
     file where the output directory should be, no permission, a full disk).
     """
-    from persist_tool.ir import Location, SourceError
-    from persist_tool.sources import display_path
-
     try:
         yield
-    except SourceError as error:
-        typer.echo(error.render(), err=True)
-        raise typer.Exit(2) from None
-    except OSError as error:
+    except Exception as error:
+        # Only code that imported the IR raises its ``SourceError``: a command that never
+        # needed it (``generate entity --check`` answered by the stamp) does not import it
+        # here either.
+        ir = sys.modules.get("persist_tool.ir")
+        if ir is not None and isinstance(error, ir.SourceError):
+            typer.echo(error.render(), err=True)
+            raise typer.Exit(2) from None
+        if not isinstance(error, OSError):
+            raise
+        from persist_tool.ir import Location, SourceError
+        from persist_tool.paths import display_path
+
         where = (
             None if error.filename is None else Location(display_path(Path(error.filename)), 0, 0)
         )
@@ -138,7 +144,7 @@ def generate_entity(
         parse_dialects,
         stamp_entity_package,
     )
-    from persist_tool.sources import display_path
+    from persist_tool.paths import display_path
 
     with _user_errors():
         config = load_config()
@@ -231,7 +237,7 @@ def generate_migration(
     """Generate migration modules (SQL per dialect and a state upgrade) for changed entities."""
     from persist_tool import output
     from persist_tool.migrate import build_migration
-    from persist_tool.sources import display_path
+    from persist_tool.paths import display_path
 
     with _user_errors():
         built = build_migration(

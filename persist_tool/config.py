@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from persist_tool import ir
-
 __all__ = ["Config", "find_config", "load_config"]
 
 _KEYS: Mapping[str, type | tuple[type, ...]] = {
@@ -74,23 +72,36 @@ def load_config(start: Path | None = None) -> Config:
         return Config()
     text = path.read_text(encoding="utf-8")
     table = tomllib.loads(text)["tool"]["persist-tool"]
-    where = ir.Location(path.name, _line_of(text, "[tool.persist-tool]"), 1)
     if not isinstance(table, dict):
-        raise ir.SourceError(where, "[tool.persist-tool] must be a table")
+        raise _error(path, text, "[tool.persist-tool]", "[tool.persist-tool] must be a table")
     for key, value in table.items():
         expected = _KEYS.get(key)
         if expected is None:
-            raise ir.SourceError(
-                ir.Location(path.name, _line_of(text, key), 1),
+            raise _error(
+                path,
+                text,
+                key,
                 f"unknown option {key!r} in [tool.persist-tool]",
                 f"known options: {', '.join(sorted(_KEYS))}",
             )
         if not isinstance(value, expected):
-            raise ir.SourceError(
-                ir.Location(path.name, _line_of(text, key), 1),
+            raise _error(
+                path,
+                text,
+                key,
                 f"option {key!r} must be a {getattr(expected, '__name__', 'value')}",
             )
     return Config(path, table)
+
+
+def _error(path: Path, text: str, needle: str, message: str, hint: str | None = None) -> Exception:
+    """Return the ``SourceError`` for ``message`` at the line of ``needle``."""
+    # The IR module is imported here, not at the top: ``generate entity --check`` reads the
+    # configuration on its fast path, which has no other use for the IR (a sixth of its
+    # start-up).
+    from persist_tool.ir import Location, SourceError
+
+    return SourceError(Location(path.name, _line_of(text, needle), 1), message, hint)
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -13,9 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from persist_tool import ir
 from persist_tool.output import StagedFile
-from persist_tool.sources import LoadedSchema, display_path, load_schema
+from persist_tool.paths import display_path
 from persist_tool.stamp import (
     INIT_FILE,
     Stamp,
@@ -25,8 +24,11 @@ from persist_tool.stamp import (
     make_stamp,
 )
 
+# The IR and the readers are imported where they are used: ``--check`` on a current output
+# answers from the stamp alone, and their import would be a sixth of its time.
 if TYPE_CHECKING:
     from persist_tool.emit.entity import GeneratedFile
+    from persist_tool.sources import LoadedSchema
 
 __all__ = [
     "DEFAULT_DIALECTS",
@@ -103,7 +105,9 @@ def parse_dialects(text: str | Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
     unknown = [n for n in names if n not in DEFAULT_DIALECTS]
     if unknown or not names:
-        raise ir.SourceError(
+        from persist_tool.ir import SourceError
+
+        raise SourceError(
             None,
             f"unknown dialect {', '.join(unknown)!s}" if unknown else "no dialect given",
             f"choose from: {', '.join(DEFAULT_DIALECTS)}",
@@ -121,6 +125,8 @@ def current_entity_stamp(request: EntityRequest) -> Stamp | None:
 
 def load_entity_sources(request: EntityRequest, *, record_files: bool = False) -> LoadedSchema:
     """Read the request's sources (recording the files read when a stamp is wanted)."""
+    from persist_tool.sources import load_schema
+
     return load_schema(
         list(request.sources),
         fmt=request.fmt,
@@ -173,9 +179,10 @@ def build_entity_package(
     process that rendered it; the package then holds its ``StagedFile`` instead.
     """
     from persist_tool.emit.entity import render_package
+    from persist_tool.ir import SourceError
 
     if not loaded.schema.entities:
-        raise ir.SourceError(
+        raise SourceError(
             None, f"no entities found in {loaded.label}", "check the sources or --entity names"
         )
     keep: Callable[[GeneratedFile], GeneratedFile | StagedFile] = finish or _as_rendered

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from persist_tool import ir
+from persist_tool.paths import display_path
 from persist_tool.readers import FORMATS, Diagnostic, ReadOptions, detect_format, get_reader
 from persist_tool.stamp import Listing, SourceFiles, list_directory, sha256_hex
 
@@ -38,14 +39,6 @@ class LoadedSchema:
     """sha256 of the sources' bytes (hex)."""
     files: SourceFiles | None = None
     """What the readers read, when ``load_schema`` was asked to record it and could."""
-
-
-def display_path(path: Path) -> str:
-    """Return ``path`` relative to the working directory when it lies below it (POSIX style)."""
-    try:
-        return Path(os.path.relpath(path.resolve(), Path.cwd())).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def read_text(path: Path, display: str) -> tuple[str, bytes]:

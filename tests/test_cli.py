@@ -301,6 +301,28 @@ def test_check_of_an_unchanged_output_exits_0_without_parsing_or_rendering(
     assert result.stdout == ""
 
 
+def test_check_of_an_unchanged_output_imports_neither_the_ir_nor_the_readers(
+    notes: Path,
+) -> None:
+    """The stamp answers alone; importing the IR's dataclasses would be a sixth of the time."""
+    probe = (
+        "import sys\n"
+        "from persist_tool.cli import app\n"
+        "app(['generate', 'entity', 'notes.sql', '-o', 'gen', '--check'], standalone_mode=False)\n"
+        "heavy = ('persist_tool.ir', 'persist_tool.readers', 'persist_tool.sources', 'sqlglot')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=notes,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+
+
 def test_generate_with_an_unchanged_output_writes_nothing(
     notes: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

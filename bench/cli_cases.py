@@ -3,20 +3,35 @@
 Every side runs as the user would run it, from the work directory, with a fresh output
 location for each full generation; our runs and the peer's alternate so a load spike on
 the shared machine hits both.
+
+Outputs are not deleted between runs, only once the suite is done (``remove_outputs``).
+On a file system such as this machine's (ext4 without a journal), creating a file skips
+over every inode freed in the last minute or so of its block group, one by one: 2,000 new
+files took 0.6 s of kernel time on a quiet disk and 1.7 s right after as many files were
+deleted (``perf``: ``recently_deleted`` under ``__ext4_new_inode``). Deleting the previous
+run's 2,001 modules just before the next run charged that run for the harness's own
+clean-up, and more the longer the suite went on.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import synth
 from measure import Figure, Run, Samples, run_command
 
-__all__ = ["CliContext", "generation_cases", "startup_case"]
+__all__ = [
+    "CliContext",
+    "generation_cases",
+    "remove_leftovers",
+    "remove_outputs",
+    "startup_case",
+]
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,8 @@ class CliContext:
     work: Path
     repeats: int
     log: Callable[[str], None]
+    outputs: list[Path] = field(default_factory=list)
+    """What the commands wrote, removed by ``remove_outputs`` when the suite is done."""
 
     def tool(self, name: str) -> str:
         """Return the path of a console script of the benchmark environment."""
@@ -52,22 +69,40 @@ def _ours(ctx: CliContext, source: Path, out: Path, *extra: str) -> list[str]:
     return [ctx.tool("persist-tool"), "generate", "entity", source.name, "-o", out.name, *extra]
 
 
-def _fresh(path: Path) -> None:
+def _remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
 
 
-def _alternate(
-    ctx: CliContext, sides: dict[str, tuple[Sequence[str], Path | None]], repeats: int
-) -> dict[str, Samples]:
-    """Run every side ``repeats`` times, round-robin; each side's output is removed first."""
+def remove_leftovers(ctx: CliContext) -> None:
+    """Remove the outputs an interrupted earlier suite left in the work directory."""
+    for pattern in ("out_json_*", "out_ddl_*", "dmc_*.py", ".out_*"):
+        for path in ctx.work.glob(pattern):
+            _remove(path)
+
+
+def remove_outputs(ctx: CliContext) -> None:
+    """Remove what the timed commands wrote (call once every figure is measured)."""
+    for path in ctx.outputs:
+        _remove(path)
+    ctx.outputs.clear()
+
+
+# One side of an alternation: the command line of run ``i`` and where that run writes.
+Side = Callable[[int], tuple[Sequence[str], Path | None]]
+
+
+def _alternate(ctx: CliContext, sides: dict[str, Side], repeats: int) -> dict[str, Samples]:
+    """Run every side ``repeats`` times, round-robin, each run into an output of its own."""
     samples = {name: Samples() for name in sides}
     for i in range(repeats):
-        for name, (argv, output) in sides.items():
+        for name, side in sides.items():
+            argv, output = side(i)
             if output is not None:
-                _fresh(output)
+                _remove(output)  # a leftover of an interrupted suite: none when all went well
+                ctx.outputs.append(output)
             run = run_command(argv, cwd=ctx.work)
             samples[name].seconds.append(run.seconds)
             samples[name].cpu_seconds.append(run.cpu_seconds)
@@ -117,25 +152,36 @@ def generation_cases(ctx: CliContext, sizes: Sequence[int], repeats_large: int) 
     small = sizes[0]
     for n in sizes:
         js, sql = synth.write(n, ctx.work)
-        out = ctx.work / f"out_json_{n}"
         repeats = ctx.repeats if n == small else repeats_large
+
+        def ours_json(i: int, n: int = n, js: Path = js) -> tuple[Sequence[str], Path]:
+            out = ctx.work / f"out_json_{n}_{i}"
+            return _ours(ctx, js, out), out
+
+        def dmc(
+            i: int, n: int = n, js: Path = js, builtin: bool = False
+        ) -> tuple[Sequence[str], Path]:
+            out = ctx.work / f"dmc_{'builtin_' if builtin else ''}{n}_{i}.py"
+            return _dmc(ctx, js, out, builtin), out
+
         ctx.log(f"P1 N={n}: persist-tool vs datamodel-codegen (default and builtin formatters)")
         samples = _alternate(
             ctx,
             {
-                "persist-tool": (_ours(ctx, js, out), out),
-                "dmc default": (_dmc(ctx, js, ctx.work / f"dmc_{n}.py", False), None),
-                "dmc builtin": (_dmc(ctx, js, ctx.work / f"dmc_builtin_{n}.py", True), None),
+                "persist-tool": ours_json,
+                "dmc default": dmc,
+                "dmc builtin": functools.partial(dmc, builtin=True),
             },
             repeats,
         )
+        out = ours_json(repeats - 1)[1]  # the last run's output, checked below and by P3
         ours = samples["persist-tool"]
         ours_by_n[n] = ours
         checked, bad = black_stable(out, max(1, n // 25))
         stable = f"black-stable: {checked - len(bad)}/{checked} sampled files"
         files = len(list(out.glob("*.py")))
         size_mib = sum(p.stat().st_size for p in out.glob("*.py")) / 2**20
-        peer_size = (ctx.work / f"dmc_{n}.py").stat().st_size / 2**20
+        peer_size = dmc(repeats - 1)[1].stat().st_size / 2**20
         note = (
             f"{files} files, {size_mib:.1f} MiB written (datamodel-codegen: one module, "
             f"{peer_size:.1f} MiB); {stable}"
@@ -173,8 +219,12 @@ def generation_cases(ctx: CliContext, sizes: Sequence[int], repeats_large: int) 
             dmc_default_small = samples["dmc default"]
             ours_full_small = ours
             ctx.log(f"P2 N={n}: generate entity on the DDL twin")
-            ddl_out = ctx.work / f"out_ddl_{n}"
-            ddl = _alternate(ctx, {"ddl": (_ours(ctx, sql, ddl_out), ddl_out)}, repeats)["ddl"]
+
+            def ours_ddl(i: int, n: int = n, sql: Path = sql) -> tuple[Sequence[str], Path]:
+                out = ctx.work / f"out_ddl_{n}_{i}"
+                return _ours(ctx, sql, out), out
+
+            ddl = _alternate(ctx, {"ddl": ours_ddl}, repeats)["ddl"]
             figures.append(
                 Figure(
                     f"P2 N={n}",
@@ -227,8 +277,8 @@ def startup_case(ctx: CliContext, repeats: int) -> Figure:
     samples = _alternate(
         ctx,
         {
-            "persist-tool --help": ([ctx.tool("persist-tool"), "--help"], None),
-            "datamodel-codegen --help": ([ctx.tool("datamodel-codegen"), "--help"], None),
+            "persist-tool --help": lambda i: ([ctx.tool("persist-tool"), "--help"], None),
+            "datamodel-codegen --help": lambda i: ([ctx.tool("datamodel-codegen"), "--help"], None),
         },
         repeats,
     )

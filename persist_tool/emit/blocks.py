@@ -114,13 +114,31 @@ def entity_class(plan: EntityPlan) -> str:
     )
 
 
-def _annotated(name: str, annotation: str, default: str | None) -> str:
-    """Return a class-level ``name: annotation = default`` line, split as black would."""
+_FACTORY_LAMBDA = "default_factory=lambda: "
+
+
+def _annotated(name: str, annotation: str, default: str | None, literal: Any = None) -> str:
+    """Return a class-level ``name: annotation = default`` line, split as black would.
+
+    ``literal`` is the list or dict a ``default_factory`` lambda returns: laid out for the
+    line the argument takes when the call is split.
+    """
     if default is None:
         return f"    {name}: {annotation}"
     if default.startswith("field("):
-        return call(f"{name}: {annotation} = field", [default[len("field(") : -1]], 1)
+        argument = default[len("field(") : -1]
+        if literal is not None and argument.startswith(_FACTORY_LAMBDA):
+            argument = _FACTORY_LAMBDA + py_literal(literal, 2, len(_FACTORY_LAMBDA))
+        return call(f"{name}: {annotation} = field", [argument], 1)
     return assign(f"{name}: {annotation}", default, 1)
+
+
+def _container_default(fp: FieldPlan) -> Any:
+    """Return the list or dict a field defaults to (made by a factory), else ``None``."""
+    d = fp.field.default
+    if d is not None and d.kind == ir.Default.LITERAL and isinstance(d.value, (dict, list)):
+        return d.value
+    return None
 
 
 def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
@@ -255,7 +273,14 @@ def _payload_reader(
             initial = "None"
         else:
             initial = _default_value_expr(fp, plan)
-        lines.append(f"        {name}: {ann} = {initial}")
+        literal = _container_default(fp) if mode == "draft" else None
+        if literal is not None:
+            # Laid out for this line: exploded, as black would, when it does not fit (the
+            # line ends with the literal: no comma follows, which py_literal leaves room for).
+            target = f"{name}: {ann} = "
+            lines.append(f"        {target}{py_literal(literal, 2, len(target) - 1)}")
+        else:
+            lines.append(f"        {name}: {ann} = {initial}")
         if f.nullable and initial == "None":
             # Absent and null both mean None: one test covers both.
             lines.append(f"        if data.get({key}) is not None:")
@@ -381,7 +406,9 @@ def draft_class(plan: EntityPlan) -> str:
     body: list[str] = []
     for fp in plan.draft_fields:
         default = _default_expr(fp, plan)
-        body.append(_annotated(fp.name, _field_annotation(fp, plan), default))
+        body.append(
+            _annotated(fp.name, _field_annotation(fp, plan), default, _container_default(fp))
+        )
         doc = _attr_doc(fp.field, 1)
         if doc:
             body.append(doc)
@@ -473,7 +500,9 @@ def command_class(plan: EntityPlan, c: CommandPlan) -> str:
     fields: list[str] = []
     for fp in c.params:
         default = _default_expr(fp, plan) if not fp.field.required else None
-        fields.append(_annotated(fp.name, _field_annotation(fp, plan), default))
+        fields.append(
+            _annotated(fp.name, _field_annotation(fp, plan), default, _container_default(fp))
+        )
         doc = _attr_doc(fp.field, 1)
         if doc:
             fields.append(doc)

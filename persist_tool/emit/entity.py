@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
@@ -266,13 +267,24 @@ def _ensure_black_stable(text: str) -> str:
     long_lines = {
         number
         for number, line in enumerate(lines, 1)
-        if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")
+        if len(line) > LINE_LENGTH
+        and not line.lstrip().startswith("#")
+        and not _UNSPLITTABLE.fullmatch(line)
     }
     if not long_lines or long_lines <= _unformatted_lines(text):
         return text
     import black
 
     return black.format_str(text, mode=black.Mode())
+
+
+# A line of an exploded literal or call that black cannot split: one string, or one
+# ``key=``/``"key":`` item whose value is a string or a constant, with no bracket to split
+# at (its one comma is the trailing one). The emitters write such lines only inside brackets.
+_STRING = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+_UNSPLITTABLE = re.compile(
+    rf" +(?:{_STRING}|(?:[A-Za-z_]\w*=|{_STRING}: )(?:{_STRING}|True|False|None|-?\d+),)"
+)
 
 
 def _unformatted_lines(text: str) -> set[int]:

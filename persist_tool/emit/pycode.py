@@ -312,7 +312,13 @@ def split_string(text: str, indent_level: int) -> str:
     """
     pad = "    " * indent_level
     room = LINE_LENGTH - len(pad) - 4 - 2
-    inner = "\n".join(f"{pad}    {py_str(p)}" for p in _string_pieces(text, room))
+    literals = [py_str(p) for p in _string_pieces(text, room)]
+    joined = " ".join(literals)
+    if len(pad) + 4 + len(joined) <= LINE_LENGTH:
+        # black joins the pieces of a concatenation that fits between the parentheses
+        # (a text cut only at its newlines, moved off a line with a long prefix).
+        return f"(\n{pad}    {joined}\n{pad})"
+    inner = "\n".join(f"{pad}    {literal}" for literal in literals)
     return f"(\n{inner}\n{pad})"
 
 
@@ -426,7 +432,8 @@ def if_all(conditions: list[str], indent_level: int) -> str:
     """Return ``if a and b:`` laid out as black does when the line is too long.
 
     First the whole condition inside parentheses on its own line; when even that is too
-    long, one operand per line with ``and`` leading.
+    long, one operand per line with ``and`` leading; an operand line still too long is
+    split before its comparison operator (``a`` / ``!= b``), as black splits it.
     """
     pad = "    " * indent_level
     joined = " and ".join(conditions)
@@ -436,8 +443,31 @@ def if_all(conditions: list[str], indent_level: int) -> str:
     inner = pad + "    "
     if len(inner) + len(joined) <= LINE_LENGTH:
         return f"{pad}if (\n{inner}{joined}\n{pad}):"
-    body = f"\n{inner}and ".join(conditions)
-    return f"{pad}if (\n{inner}{body}\n{pad}):"
+    lines = [
+        _split_comparison(f"{inner}{'and ' if i else ''}{c}", inner)
+        for i, c in enumerate(conditions)
+    ]
+    return f"{pad}if (\n" + "\n".join(lines) + f"\n{pad}):"
+
+
+# A comparison of two plain operands (names, attributes, subscripts by a string): what the
+# emitters compare in conditions. Anything else (a call, a string with spaces) is left for
+# black to lay out.
+_OPERAND = r'(?:[\w.]+(?:\["\w*"\])?|"\w*")'
+_COMPARISON = re.compile(
+    rf"(?P<head>(?:and )?{_OPERAND}) (?P<op>!=|==|is not|is|not in|in) (?P<tail>{_OPERAND})"
+)
+
+
+def _split_comparison(line: str, pad: str) -> str:
+    """Return an operand line of an exploded condition, split before its comparison
+    operator when too long; as it is when it fits or is no plain comparison."""
+    if len(line) <= LINE_LENGTH:
+        return line
+    match = _COMPARISON.fullmatch(line, len(pad))
+    if match is None:
+        return line
+    return f"{pad}{match['head']}\n{pad}{match['op']} {match['tail']}"
 
 
 _DOCSTRINGS: dict[tuple[str, int, int], str | None] = {}

@@ -125,7 +125,7 @@ def apply_patch_fn(plan: EntityPlan) -> str:
             body.append(
                 if_all([f"patch.{fp.name} is not UNSET", f"patch.{fp.name} != {v}.{fp.name}"], 1)
             )
-            body.append(f"        {v}.{fp.name} = patch.{fp.name}")
+            body.append(assign(f"{v}.{fp.name}", f"patch.{fp.name}", 2))
             body.append(f"        changed.add({py_str(fp.name)})")
         body.append("    return frozenset(changed)")
     else:
@@ -257,10 +257,18 @@ def commands_constant(plan: EntityPlan) -> list[str]:
     # alone, but they would not fit the line. A one-class tuple's comma is no magic
     # trailing comma to black, which joins it (an entity with no mutable field, a join
     # table, has the one command ``Touch``).
-    head = f"_{plan.const}_COMMAND_TYPES: Final[dict[str, type[{e.name}Command]]] = {{"
+    annotation = f"dict[str, type[{e.name}Command]]"
+    head = f"_{plan.const}_COMMAND_TYPES: Final[{annotation}] = {{"
+    long_head = len(head) > LINE_LENGTH
+    if long_head:
+        # black splits the annotation's brackets first.
+        head = f"_{plan.const}_COMMAND_TYPES: Final[\n    {annotation}\n] = {{"
     if len(plan.commands) == 1:
-        only = plan.commands[0].class_name
-        table = join_lines(head, f"    command.name: command for command in ({only},)", "}")
+        body = f"command.name: command for command in ({plan.commands[0].class_name},)"
+        if long_head and len(f"] = {{{body}}}") <= LINE_LENGTH:
+            table = f"{head}{body}}}"  # black joins a table that fits after the annotation
+        else:
+            table = join_lines(head, f"    {body}", "}")
     else:
         table = join_lines(
             head,

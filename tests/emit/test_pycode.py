@@ -169,3 +169,157 @@ def test_long_function_heads_are_laid_out_as_black_lays_them_out(
     if len(params) == 1 or "\n    " + ", ".join(params) + "\n" in head:
         flat = f"def {name}({', '.join(params)}) -> {returns}:\n    pass\n"
         assert _black(flat) == source
+
+
+@st.composite
+def _comparisons(draw: st.DrawFn) -> list[str]:
+    owner = draw(st.sampled_from(["patch", "data", "customer_customer_demo"]))
+    # Long names, so that operands often need the split before their operator.
+    name = st.from_regex(r"[a-z][a-z_]{12,44}", fullmatch=True)
+    operand = st.one_of(
+        st.builds(lambda n: f"{owner}.{n}", name),
+        st.builds(lambda n: f'data["{n}"]', name),
+        st.builds(lambda n: f'"{n}"', name),
+        st.sampled_from(["UNSET", "None", "data"]),
+    )
+    op = st.sampled_from(["!=", "==", "is not", "is", "in", "not in"])
+    return draw(
+        st.lists(st.builds(lambda a, o, b: f"{a} {o} {b}", operand, op, operand), min_size=2)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(conditions=_comparisons(), level=st.integers(1, 4))
+def test_long_conditions_are_laid_out_as_black_lays_them_out(
+    conditions: list[str], level: int
+) -> None:
+    """Exploded ``and`` operands, each split before its operator when still too long:
+    black keeps what fits; what does not fit stays long, and black runs on the module."""
+    pad = "    " * level
+    line = pycode.if_all(conditions, level)
+    source = _in_function(f"{line}\n{pad}    pass", level)
+    if max(map(len, line.split("\n"))) <= pycode.LINE_LENGTH:
+        flat = f"{pad}if {' and '.join(conditions)}:\n{pad}    pass"
+        assert _black(_in_function(flat, level)) == source
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    name=st.from_regex(r"[A-Z][a-z]{0,3}(?:[A-Z][a-z]{1,8}){0,8}", fullmatch=True),
+    fields=st.integers(0, 2),
+)
+def test_command_tables_are_laid_out_as_black_lays_them_out(name: str, fields: int) -> None:
+    """The name table of an entity's commands, whatever the length of the entity's name:
+    black keeps it, or it keeps a line too long and the module goes through black."""
+    from persist_tool import ir
+    from persist_tool.emit import reducers
+    from persist_tool.emit.model import plan_entity
+
+    key = ir.Field(name="id", column="id", type=ir.IntegerType(64), immutable=True)
+    more = tuple(
+        ir.Field(name=f"f{i}", column=f"f{i}", type=ir.StringType()) for i in range(fields)
+    )
+    entity = ir.Entity(name=name, table="t", fields=(key, *more), primary_key=("id",))
+    table = reducers.commands_constant(plan_entity(entity))[1] + "\n"
+    if max(map(len, table.split("\n"))) <= pycode.LINE_LENGTH:
+        assert _black(table) == table
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.from_regex(r"[a-z][a-z_]{5,40}", fullmatch=True),
+    # Lengths around the line width: texts that need cutting, of pieces that often fit.
+    lines=st.lists(
+        st.from_regex(r"[A-Za-z][A-Za-z .:/#-]{10,40}", fullmatch=True), min_size=2, max_size=3
+    ),
+    level=st.integers(0, 3),
+)
+def test_texts_cut_at_newlines_are_laid_out_as_black_lays_them_out(
+    key: str, lines: list[str], level: int
+) -> None:
+    """A text too long after its key sits in parentheses, on one line when its pieces fit
+    there (black joins them), else one piece a line."""
+    text = "\n".join(lines)
+    value = {"type": "object", key: text}
+    pad = "    " * level
+    source = _in_function(f"{pad}x = {pycode.py_literal(value, level, 4)}", max(level, 1))
+    if level == 0:
+        source = f"x = {pycode.py_literal(value, 0, 4)}\n"
+    if max(map(len, source.split("\n"))) <= pycode.LINE_LENGTH:
+        assert _black(source) == source
+
+
+_LONG_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcdefgh ._-/#()[]\\\"'")), min_size=60, max_size=110
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=_LONG_TEXT,
+    key=_NAME,
+    form=st.sampled_from(["call", "dict", "constant", "piece"]),
+    level=st.integers(1, 6),
+)
+def test_lines_black_cannot_split_are_left_long_by_black(
+    text: str, key: str, form: str, level: int
+) -> None:
+    """What the black-stability check lets through as unsplittable (a lone string, or one
+    ``key=``/``"key":`` item of a string or a constant, in exploded brackets) is left as it
+    is by black."""
+    from persist_tool.emit.entity import _UNSPLITTABLE
+
+    pad = "    " * level
+    literal = pycode.py_str(text)
+    item = {
+        "call": f"{key}={literal},",
+        "dict": f"{pycode.py_str(key)}: {literal},",
+        "constant": f"{pycode.py_str(key + text)}: False,",
+        "piece": literal,
+    }[form]
+    opening, closing = {
+        "call": ("f(", ")"),
+        "dict": ("{", "}"),
+        "constant": ("{", "}"),
+        "piece": ("(", ")"),
+    }[form]
+    if form == "piece":
+        item = f"{literal}\n{pad}    {pycode.py_str('tail')}"
+    body = f"{pad}x = {opening}\n{pad}    {item}\n{pad}{closing}"
+    source = _in_function(body, level)
+    line = f"{pad}    {item.split(chr(10))[0]}"
+    if len(line) <= pycode.LINE_LENGTH:
+        return
+    assert _UNSPLITTABLE.fullmatch(line)
+    assert _black(source) == source
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.from_regex(r"[a-z][a-z_]{0,30}", fullmatch=True).filter(
+        lambda n: not keyword.iskeyword(n)
+    ),
+    items=st.lists(st.from_regex(r"[a-z*/?.()\[\]]{1,24}", fullmatch=True), max_size=8),
+    as_dict=st.booleans(),
+)
+def test_list_and_dict_defaults_are_laid_out_as_black_lays_them_out(
+    name: str, items: list[str], as_dict: bool
+) -> None:
+    """A draft field defaulting to a list or dict: the factory lambda's literal and the
+    payload reader's fallback are exploded where they do not fit, and black keeps the
+    module as it is."""
+    from persist_tool import ir
+    from persist_tool.emit.entity import render_entity_module
+
+    value: object = {i: False for i in items} if as_dict else items
+    kind: ir.FieldType = ir.JsonType({}) if as_dict else ir.ArrayType(ir.StringType())
+    key = ir.Field(name="id", column="id", type=ir.IntegerType(64), immutable=True)
+    field = ir.Field(
+        name=name + "_x", column=name, type=kind, default=ir.Default(ir.Default.LITERAL, value)
+    )
+    entity = ir.Entity(name="Thing", table="things", fields=(key, field), primary_key=("id",))
+    text = render_entity_module(
+        entity, source="s.json", source_hash="0" * 64, dialects=("sqlite",), formatted=False
+    ).text
+    if max(map(len, text.split("\n")[1:])) <= pycode.LINE_LENGTH:
+        assert _black(text) == text

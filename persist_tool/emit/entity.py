@@ -269,7 +269,7 @@ def _ensure_black_stable(text: str) -> str:
         for number, line in enumerate(lines, 1)
         if len(line) > LINE_LENGTH
         and not line.lstrip().startswith("#")
-        and not _UNSPLITTABLE.fullmatch(line)
+        and not _unsplittable(lines, number - 1)
     }
     if not long_lines or long_lines <= _unformatted_lines(text):
         return text
@@ -278,13 +278,29 @@ def _ensure_black_stable(text: str) -> str:
     return black.format_str(text, mode=black.Mode())
 
 
-# A line of an exploded literal or call that black cannot split: one string, or one
-# ``key=``/``"key":`` item whose value is a string or a constant, with no bracket to split
-# at (its one comma is the trailing one). The emitters write such lines only inside brackets.
+# Lines of exploded brackets that black cannot split: one ``key=``/``"key":`` item whose
+# value is a string or a constant (its one comma is the trailing one, which keeps the
+# brackets exploded), or one piece of a string concatenation.
 _STRING = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
-_UNSPLITTABLE = re.compile(
-    rf" +(?:{_STRING}|(?:[A-Za-z_]\w*=|{_STRING}: )(?:{_STRING}|True|False|None|-?\d+),)"
+_UNSPLITTABLE_ITEM = re.compile(
+    rf" +(?:[A-Za-z_]\w*=|{_STRING}: )(?:{_STRING}|True|False|None|-?\d+),"
 )
+_STRING_PIECE = re.compile(rf" +{_STRING}")
+
+
+def _unsplittable(lines: list[str], index: int) -> bool:
+    """Tell whether black leaves ``lines[index]`` as it is, however long.
+
+    A string piece counts only beside another piece: a string alone in parentheses loses
+    them to black.
+    """
+    line = lines[index]
+    if _UNSPLITTABLE_ITEM.fullmatch(line):
+        return True
+    if not _STRING_PIECE.fullmatch(line):
+        return False
+    neighbours = lines[max(index - 1, 0) : index] + lines[index + 1 : index + 2]
+    return any(_STRING_PIECE.fullmatch(n) for n in neighbours)
 
 
 def _unformatted_lines(text: str) -> set[int]:

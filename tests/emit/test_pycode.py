@@ -267,7 +267,7 @@ def test_lines_black_cannot_split_are_left_long_by_black(
     """What the black-stability check lets through as unsplittable (a lone string, or one
     ``key=``/``"key":`` item of a string or a constant, in exploded brackets) is left as it
     is by black."""
-    from persist_tool.emit.entity import _UNSPLITTABLE
+    from persist_tool.emit.entity import _unsplittable
 
     pad = "    " * level
     literal = pycode.py_str(text)
@@ -287,11 +287,26 @@ def test_lines_black_cannot_split_are_left_long_by_black(
         item = f"{literal}\n{pad}    {pycode.py_str('tail')}"
     body = f"{pad}x = {opening}\n{pad}    {item}\n{pad}{closing}"
     source = _in_function(body, level)
-    line = f"{pad}    {item.split(chr(10))[0]}"
-    if len(line) <= pycode.LINE_LENGTH:
+    lines = source.split("\n")
+    index = lines.index(f"{pad}    {item.split(chr(10))[0]}")
+    if len(lines[index]) <= pycode.LINE_LENGTH:
         return
-    assert _UNSPLITTABLE.fullmatch(line)
+    assert _unsplittable(lines, index)
     assert _black(source) == source
+
+
+@settings(max_examples=30, deadline=None)
+@given(text=_LONG_TEXT, level=st.integers(1, 4))
+def test_a_long_string_alone_in_parentheses_is_left_to_black(text: str, level: int) -> None:
+    """black drops parentheses around a lone string, so such a line sends the module to
+    black."""
+    from persist_tool.emit.entity import _unsplittable
+
+    pad = "    " * level
+    lines = _in_function(f"{pad}x = (\n{pad}    {pycode.py_str(text)}\n{pad})", level).split("\n")
+    index = len(lines) - 3
+    if len(lines[index]) > pycode.LINE_LENGTH:
+        assert not _unsplittable(lines, index)
 
 
 @settings(max_examples=60, deadline=None)

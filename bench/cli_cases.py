@@ -7,10 +7,10 @@ the shared machine hits both.
 Outputs are not deleted between runs, only once the suite is done (``remove_outputs``).
 On a file system such as this machine's (ext4 without a journal), creating a file skips
 over every inode freed in the last minute or so of its block group, one by one: 2,000 new
-files took 0.6 s of kernel time on a quiet disk and 1.7 s right after as many files were
-deleted (``perf``: ``recently_deleted`` under ``__ext4_new_inode``). Deleting the previous
-run's 2,001 modules just before the next run charged that run for the harness's own
-clean-up, and more the longer the suite went on.
+files took 0.07-0.1 s of kernel time with no recent deletions and up to 1.7 s after a few
+rounds of deleting as many (``perf``: ``recently_deleted`` under ``__ext4_new_inode``,
+over 60 % of the samples). Deleting the previous run's 2,001 modules just before the next
+run charged that run for the harness's own clean-up, and more the longer the suite went on.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ __all__ = [
     "atomic_write",
     "compare",
     "file_sha256",
+    "sha256_hex",
     "strip_stamp",
     "write_files",
     "write_tree",
@@ -62,7 +63,8 @@ TreeFile = OutputFile | StagedFile
 """A file of a tree to commit: its text, or proof that it is already written."""
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
+    """Return the sha256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -70,7 +72,7 @@ def file_sha256(file: TreeFile) -> str:
     """Return the sha256 of a file's bytes as written (its text in UTF-8)."""
     if isinstance(file, StagedFile):
         return file.sha256
-    return _sha256(file.text.encode("utf-8"))
+    return sha256_hex(file.text.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,7 @@ def _differs(path: Path, file: TreeFile) -> bool:
     if not isinstance(file, StagedFile):
         return _read(path) != file.text
     try:
-        return _sha256(path.read_bytes()) != file.sha256
+        return sha256_hex(path.read_bytes()) != file.sha256
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return True
 
@@ -276,7 +278,7 @@ class TreeWriter:
         def write(file: OutputFile) -> StagedFile:
             data = file.text.encode("utf-8")
             _write_new(staging / file.path, data)
-            return StagedFile(file.path, _sha256(data))
+            return StagedFile(file.path, sha256_hex(data))
 
         return write
 

@@ -45,6 +45,7 @@ from persist_tool.output import (
     StagedFile,
     TreeFile,
     file_sha256,
+    sha256_hex,
     strip_stamp,
 )
 
@@ -76,11 +77,6 @@ _LINE_LENGTH = 100
 
 Listing = tuple[tuple[str, str], ...]
 """A directory's entries as ``(name, kind)`` pairs, kind ``d``, ``f`` or ``o``, sorted."""
-
-
-def sha256_hex(data: bytes) -> str:
-    """Return the sha256 of ``data`` as hex."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def list_directory(path: str) -> Listing | None:

@@ -157,7 +157,7 @@ def _default_expr(fp: FieldPlan, plan: EntityPlan) -> str | None:
             return "None"
         if isinstance(d.value, (dict, list)):
             literal = py_literal(d.value)
-            return f"field(default_factory=lambda: {literal})"
+            return f"field({_FACTORY_LAMBDA}{literal})"
         expr = ty.literal_default(f, plan.names)
         # A value built by a call goes through field(): it is made once either way, and
         # ruff (RUF009) asks for it to be spelled so.

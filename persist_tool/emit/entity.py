@@ -332,7 +332,6 @@ def render_package(
     source_hash: str,
     dialects: Sequence[str],
     progress: Callable[[str], None] | None = None,
-    on_module: Callable[[GeneratedFile], None] | None = None,
     formatted: bool = True,
     finish: None = None,
 ) -> list[GeneratedFile]: ...
@@ -346,7 +345,6 @@ def render_package(
     source_hash: str,
     dialects: Sequence[str],
     progress: Callable[[str], None] | None = None,
-    on_module: Callable[[_Finished], None] | None = None,
     formatted: bool = True,
     finish: Callable[[GeneratedFile], _Finished],
 ) -> list[_Finished | GeneratedFile]: ...
@@ -359,18 +357,16 @@ def render_package(
     source_hash: str,
     dialects: Sequence[str],
     progress: Callable[[str], None] | None = None,
-    on_module: Callable[[Any], None] | None = None,
     formatted: bool = True,
     finish: Callable[[GeneratedFile], Any] | None = None,
 ) -> list[Any]:
     """Render every entity module of ``schema`` and the package ``__init__``.
 
-    ``progress(name)`` and ``on_module(file)`` are called for each entity module as soon
-    as it is rendered, in no particular order, while others are still being rendered
-    (``on_module`` can write it out meanwhile). ``finish(file)``, when given, runs where
-    each entity module is rendered, in a worker process when rendering is spread over
-    several: what it returns stands for the module (``on_module`` gets it, the list holds
-    it), so a ``finish`` that writes the module out spares sending its text back.
+    ``progress(name)`` is called for each entity module as soon as it is rendered, in no
+    particular order, while others are still being rendered. ``finish(file)``, when given,
+    runs where each entity module is rendered, in a worker process when rendering is spread
+    over several: what it returns stands for the module in the list, so a ``finish`` that
+    writes the module out spares sending its text back.
     ``__init__`` is rendered here and comes last, as it is. ``formatted=False`` skips the
     black pass that files with unusually long lines get: for code that is imported and
     thrown away, never written for people.
@@ -403,8 +399,6 @@ def render_package(
         return module if finish is None else finish(module)
 
     def done(index: int, module: Any) -> None:
-        if on_module is not None:
-            on_module(module)
         if progress is not None:
             progress(schema.entities[index].name)
 
